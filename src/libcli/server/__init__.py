@@ -1,0 +1,1 @@
+"""The library backend: the reservation service behind the patron CLI (libcli-server)."""

@@ -1,0 +1,65 @@
+"""The patron's own settings: who am I, password (R16), email address (R15)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, BackgroundTasks, Response
+
+from libcli.server import mail
+from libcli.server.api import schemas
+from libcli.server.api.deps import Config, CurrentPatron, Db
+from libcli.server.service import accounts
+
+router = APIRouter(tags=["account"])
+
+
+@router.get("/me", response_model=schemas.MeOut)
+def me(caller: CurrentPatron):
+    return {
+        "card": caller.card,
+        "name": caller.name,
+        "email": caller.email,
+        "phone": caller.phone,
+        "session_expires_at": caller.session_expires_at.isoformat(),
+    }
+
+
+@router.put("/me/password", status_code=204, response_class=Response)
+def change_password(
+    body: schemas.PasswordChange,
+    caller: CurrentPatron,
+    db: Db,
+    settings: Config,
+    tasks: BackgroundTasks,
+):
+    with db.write() as session:
+        accounts.change_password(
+            session,
+            settings,
+            caller.card,
+            body.current_password,
+            body.new_password,
+            keep_session=caller.token_hash,
+        )
+    tasks.add_task(mail.deliver_pending, db, settings)
+
+
+@router.put("/me/email", response_model=schemas.PatronOut)
+def change_email(
+    body: schemas.EmailChange,
+    caller: CurrentPatron,
+    db: Db,
+    settings: Config,
+    tasks: BackgroundTasks,
+):
+    with db.write() as session:
+        patron = accounts.change_email(
+            session, settings, caller.card, body.email, body.current_password
+        )
+        out = {
+            "card": patron.card,
+            "name": patron.name,
+            "email": patron.email,
+            "phone": patron.phone,
+        }
+    tasks.add_task(mail.deliver_pending, db, settings)
+    return out

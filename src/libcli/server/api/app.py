@@ -1,0 +1,68 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from libcli import __version__
+from libcli.server.api import account, auth, catalog, favorites, problems, reservations, schemas
+from libcli.server.db.session import Database
+from libcli.server.profile import CONTACT_METHODS
+from libcli.server.settings import Settings
+
+API_PREFIX = "/api/v1"
+
+
+def library_info(settings: Settings) -> dict:
+    profile = settings.profile
+    return {
+        "name": {"ja": profile.name_ja, "en": profile.name_en},
+        "phone": profile.phone,
+        "reservation_limit": profile.reservation_limit,
+        "hold_days": profile.hold_days,
+        "points": [
+            {"code": p.code, "name": {"ja": p.name_ja, "en": p.name_en}} for p in profile.points
+        ],
+        "contact_methods": list(CONTACT_METHODS),
+        "online_types": list(profile.online_types),
+    }
+
+
+def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
+    app = FastAPI(
+        title="libcli-server",
+        version=__version__,
+        description="The internet reservation service of " + settings.profile.name_en,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.db = db or Database(settings.database_url)
+    problems.install(app)
+
+    api = APIRouter(prefix=API_PREFIX)
+
+    @api.get("/health", tags=["service"])
+    def api_health():
+        return {"status": "ok"}
+
+    @api.get("/library", tags=["service"], response_model=schemas.LibraryOut)
+    def library():
+        return library_info(settings)
+
+    for module in (auth, account, catalog, favorites, reservations):
+        api.include_router(module.router)
+    app.include_router(api)
+
+    @app.get("/health", tags=["service"])
+    def health():
+        return {"status": "ok"}
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The app for uvicorn's factory mode (one per worker), configured by LIBCLI_SERVER_*."""
+    from libcli.server.settings import load_settings
+
+    return create_app(load_settings())

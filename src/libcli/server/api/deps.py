@@ -1,0 +1,63 @@
+"""Shared route dependencies: the database, the settings and the patron behind the token."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from libcli.server.db.session import Database
+from libcli.server.service import accounts
+from libcli.server.settings import Settings
+
+_bearer = HTTPBearer(auto_error=False)
+TOUCH_EVERY = dt.timedelta(minutes=1)  # idle-expiry bookkeeping without a write per request
+
+
+def get_db(request: Request) -> Database:
+    return request.app.state.db
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+Db = Annotated[Database, Depends(get_db)]
+Config = Annotated[Settings, Depends(get_settings)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The logged-in patron making the request."""
+
+    card: str
+    name: str
+    email: str | None
+    phone: str | None
+    token_hash: str
+    session_expires_at: dt.datetime
+
+
+def current_patron(
+    db: Db,
+    settings: Config,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    token = credentials.credentials if credentials else None
+    now = dt.datetime.now(dt.UTC)
+    with db.read() as session:
+        patron, row = accounts.authenticate(session, settings, token, now)
+        caller = Caller(
+            patron.card, patron.name, patron.email, patron.phone, row.token_hash, row.expires_at
+        )
+        stale = row.last_used_at + TOUCH_EVERY < now
+    if stale:
+        with db.write() as session:
+            accounts.touch_session(session, caller.token_hash, now)
+    return caller
+
+
+CurrentPatron = Annotated[Caller, Depends(current_patron)]

@@ -1,0 +1,49 @@
+"""Reserving, usage status and cancelling (R3, R9–R13, R21, R22)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, BackgroundTasks, Response
+
+from libcli.server import mail
+from libcli.server.api import schemas
+from libcli.server.api.deps import Config, CurrentPatron, Db
+from libcli.server.service import reservations
+
+router = APIRouter(tags=["reservations"])
+
+
+@router.post("/reservations", response_model=schemas.ReserveResponse)
+def reserve(
+    body: schemas.ReserveRequest,
+    caller: CurrentPatron,
+    db: Db,
+    settings: Config,
+    tasks: BackgroundTasks,
+):
+    with db.write() as session:
+        result = reservations.place(
+            session,
+            settings,
+            caller.card,
+            body.title_ids,
+            pickup=body.pickup,
+            contact=body.contact,
+            email_confirmation=body.email_confirmation,
+        )
+    tasks.add_task(mail.deliver_pending, db, settings)
+    return result
+
+
+@router.get("/status", response_model=schemas.StatusOut)
+def usage_status(caller: CurrentPatron, db: Db):
+    with db.read() as session:
+        return reservations.status(session, caller.card)
+
+
+@router.delete("/reservations/{reservation_id}", status_code=204, response_class=Response)
+def cancel(
+    reservation_id: int, caller: CurrentPatron, db: Db, settings: Config, tasks: BackgroundTasks
+):
+    with db.write() as session:
+        reservations.cancel(session, settings, caller.card, reservation_id)
+    tasks.add_task(mail.deliver_pending, db, settings)

@@ -1,0 +1,175 @@
+"""Request and response bodies, as described at /openapi.json."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Card = Field(pattern=r"^[0-9]{9}$", min_length=9, max_length=9, examples=["100000001"])
+PointCode = Literal["main", "nango", "center"]
+ContactMethod = Literal["phone", "email", "ring", "voicemail", "none"]
+MaterialType = Literal["book", "magazine", "av"]
+Password = Field(min_length=1, max_length=1024)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoginRequest(Strict):
+    card: str = Card
+    password: str = Password
+
+
+class PatronOut(BaseModel):
+    card: str
+    name: str
+    email: str | None = None
+    phone: str | None = None
+
+
+class LoginResponse(BaseModel):
+    token: str
+    expires_at: str
+    patron: PatronOut
+
+
+class MeOut(PatronOut):
+    session_expires_at: str
+
+
+class PasswordChange(Strict):
+    current_password: str = Password
+    new_password: str = Password
+
+
+class EmailChange(Strict):
+    email: str = Field(min_length=3, max_length=254)
+    current_password: str = Password
+
+
+class ResetRequest(Strict):
+    card: str = Field(min_length=1, max_length=64)
+    email: str = Field(min_length=1, max_length=254)
+
+
+class ResetConfirm(Strict):
+    token: str = Field(min_length=1, max_length=256)
+    new_password: str = Password
+
+
+class Accepted(BaseModel):
+    status: Literal["accepted"] = "accepted"
+
+
+class TitleSummary(BaseModel):
+    id: str
+    title: str
+    author: str | None = None
+    publisher: str | None = None
+    year: int | None = None
+    type: str
+    isbn: str | None = None
+    copies: int
+    available: int
+    reservable: bool
+    reason: str | None = None
+
+
+class SearchResult(BaseModel):
+    items: list[TitleSummary]
+    total: int
+
+
+class CopyOut(BaseModel):
+    barcode: str
+    point: str
+    loanable: bool
+    state: Literal["on_shelf", "on_loan", "in_transit", "held"]
+    due_date: str | None = None
+
+
+class TitleDetail(TitleSummary):
+    copies: list[CopyOut]  # type: ignore[assignment]
+
+
+class Favorites(BaseModel):
+    items: list[TitleSummary]
+
+
+class ReserveRequest(Strict):
+    title_ids: list[str] = Field(min_length=1, max_length=50)
+    pickup: PointCode
+    contact: ContactMethod
+    email_confirmation: bool = False
+
+
+class Reserved(BaseModel):
+    reservation_id: int
+    id: str
+    title: str
+    position: int | None = None
+
+
+class Skipped(BaseModel):
+    id: str
+    title: str | None = None
+    reason: str
+
+
+class ReserveResponse(BaseModel):
+    reserved: list[Reserved]
+    skipped: list[Skipped]
+
+
+class LoanOut(BaseModel):
+    barcode: str
+    id: str
+    title: str
+    point: str
+    checked_out_on: str
+    due_date: str
+
+
+class ReservationOut(BaseModel):
+    reservation_id: int
+    id: str
+    title: str
+    status: Literal["waiting", "in_transit", "ready"]
+    pickup: str
+    contact: str
+    via: str
+    position: int | None = None
+    placed_at: str
+    ready_since: str | None = None
+    pickup_deadline: str | None = None
+
+
+class StatusOut(BaseModel):
+    loans: list[LoanOut]
+    reservations: list[ReservationOut]
+
+
+class PointOut(BaseModel):
+    code: str
+    name: dict[str, str]
+
+
+class LibraryOut(BaseModel):
+    name: dict[str, str]
+    phone: str
+    reservation_limit: int
+    hold_days: int
+    points: list[PointOut]
+    contact_methods: list[str]
+    online_types: list[str]
+
+
+class Problem(BaseModel):
+    type: str = "about:blank"
+    title: str
+    status: int
+    code: str
+    detail: str | None = None
+    messages: dict[str, str]

@@ -1,0 +1,227 @@
+"""The library's tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+ACTIVE_RESERVATION = ("waiting", "in_transit", "ready")
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored in UTC and always read back timezone-aware (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else value.astimezone(dt.UTC)
+
+    def process_result_value(self, value, dialect):
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=dt.UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Patron(Base):
+    """A card holder (利用者)."""
+
+    __tablename__ = "patron"
+
+    card: Mapped[str] = mapped_column(String(9), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    password_issued_on: Mapped[dt.date | None] = mapped_column(Date)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Session(Base):
+    """A login session: the bearer token is stored only as its SHA-256."""
+
+    __tablename__ = "session"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    card: Mapped[str] = mapped_column(ForeignKey("patron.card", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class PasswordReset(Base):
+    """A forgotten-password token (R17): single use, expiring, stored hashed."""
+
+    __tablename__ = "password_reset"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    card: Mapped[str] = mapped_column(ForeignKey("patron.card", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Title(Base):
+    """A catalogue record (書誌): what patrons search, favorite and reserve."""
+
+    __tablename__ = "title"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(Text, default="")
+    publisher: Mapped[str] = mapped_column(Text, default="")
+    year: Mapped[int | None] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(16))  # book | magazine | av
+    isbn: Mapped[str | None] = mapped_column(String(20), index=True)
+    search_text: Mapped[str] = mapped_column(Text, default="")  # normalised title/author/publisher
+
+
+class Copy(Base):
+    """A physical copy (資料) with its loan category (禁帯区分) and state (状態)."""
+
+    __tablename__ = "copy"
+
+    barcode: Mapped[str] = mapped_column(String(32), primary_key=True)
+    title_id: Mapped[str] = mapped_column(ForeignKey("title.id"), index=True)
+    point: Mapped[str] = mapped_column(String(16))  # home service point
+    location: Mapped[str] = mapped_column(String(16))  # where it is now (or is heading)
+    loanable: Mapped[bool] = mapped_column(Boolean, default=True)  # False: 禁帯出
+    state: Mapped[str] = mapped_column(String(16), default="on_shelf")
+    # state: on_shelf | on_loan | in_transit | held (on the hold shelf for a reservation)
+
+
+class Loan(Base):
+    """A checkout (貸出)."""
+
+    __tablename__ = "loan"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    barcode: Mapped[str] = mapped_column(ForeignKey("copy.barcode"), index=True)
+    card: Mapped[str] = mapped_column(ForeignKey("patron.card"), index=True)
+    checked_out_on: Mapped[dt.date] = mapped_column(Date)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    returned_on: Mapped[dt.date | None] = mapped_column(Date)
+
+    __table_args__ = (
+        Index(
+            "one_open_loan_per_copy",
+            "barcode",
+            unique=True,
+            sqlite_where=text("returned_on IS NULL"),
+            postgresql_where=text("returned_on IS NULL"),
+        ),
+    )
+
+
+class Reservation(Base):
+    """A reservation (予約), online or at the counter.
+
+    status: waiting (予約待ち) | in_transit (回送中) | ready (受取可) |
+    collected | cancelled | expired.
+    """
+
+    __tablename__ = "reservation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    card: Mapped[str] = mapped_column(ForeignKey("patron.card"), index=True)
+    title_id: Mapped[str] = mapped_column(ForeignKey("title.id"))
+    pickup: Mapped[str] = mapped_column(String(16))
+    contact: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="waiting")
+    via: Mapped[str] = mapped_column(String(16), default="online")  # online | counter
+    placed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    copy_barcode: Mapped[str | None] = mapped_column(ForeignKey("copy.barcode"))
+    ready_since: Mapped[dt.date | None] = mapped_column(Date)
+    contacted_on: Mapped[dt.date | None] = mapped_column(Date)
+    pickup_deadline: Mapped[dt.date | None] = mapped_column(Date)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+
+    __table_args__ = (
+        # R21: one active reservation per patron and title, whatever races happen.
+        Index(
+            "one_active_reservation_per_title",
+            "card",
+            "title_id",
+            unique=True,
+            sqlite_where=text("status IN ('waiting', 'in_transit', 'ready')"),
+            postgresql_where=text("status IN ('waiting', 'in_transit', 'ready')"),
+        ),
+        Index("reservation_queue", "title_id", "status", "placed_at", "id"),
+        Index("reservation_hold_shelf", "status", "pickup_deadline"),
+    )
+
+
+class Favorite(Base):
+    """A title on a patron's favorites list (お気に入り)."""
+
+    __tablename__ = "favorite"
+
+    card: Mapped[str] = mapped_column(ForeignKey("patron.card"), primary_key=True)
+    title_id: Mapped[str] = mapped_column(ForeignKey("title.id"), primary_key=True)
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class PointCalendar(Base):
+    """How a service point closes (休館日): weekly days and public holidays."""
+
+    __tablename__ = "point_calendar"
+
+    point: Mapped[str] = mapped_column(String(16), primary_key=True)
+    weekly_closed: Mapped[str] = mapped_column(String(16), default="")  # "0,6": Mon and Sun
+    closed_on_holidays: Mapped[bool] = mapped_column(Boolean, default=False)
+    monday_holiday_shift: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ClosedDate(Base):
+    """An explicit closed day of a service point (year-end, inventory, ...)."""
+
+    __tablename__ = "closed_date"
+
+    point: Mapped[str] = mapped_column(String(16), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+
+
+class Mail(Base):
+    """A mail to a patron, queued in the same transaction as the change it reports."""
+
+    __tablename__ = "mail"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    to_addr: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("mail_unsent", "sent_at"),)
+
+
+class Throttle(Base):
+    """Counters for login and reset throttling, keyed by what is being limited."""
+
+    __tablename__ = "throttle"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    window_start: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,89 @@
+"""The library profile (TOML): name, phone, mail domain, service points and rule settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+CONTACT_METHODS = ("phone", "email", "ring", "voicemail", "none")  # R13
+MATERIAL_TYPES = ("book", "magazine", "av")
+
+
+@dataclass(frozen=True)
+class ServicePoint:
+    """A service point (館): where copies live and reservations are picked up (R4)."""
+
+    code: str
+    name_ja: str
+    name_en: str
+
+    def name(self, lang: str) -> str:
+        return self.name_ja if lang == "ja" else self.name_en
+
+
+@dataclass(frozen=True)
+class LibraryProfile:
+    name_ja: str
+    name_en: str
+    phone: str
+    mail_domain: str
+    mail_sender: str
+    reservation_limit: int
+    hold_days: int
+    online_types: tuple[str, ...]
+    loan_days: int
+    timezone: str
+    points: tuple[ServicePoint, ...]
+
+    @property
+    def point_codes(self) -> tuple[str, ...]:
+        return tuple(p.code for p in self.points)
+
+    def point(self, code: str) -> ServicePoint:
+        for p in self.points:
+            if p.code == code:
+                return p
+        raise KeyError(code)
+
+    @property
+    def sender_address(self) -> str:
+        return f"{self.mail_sender}@{self.mail_domain}"
+
+    def name(self, lang: str) -> str:
+        return self.name_ja if lang == "ja" else self.name_en
+
+    def today(self, now: dt.datetime | None = None) -> dt.date:
+        """The library's calendar day (due dates and the hold shelf count in local days)."""
+        now = now or dt.datetime.now(dt.UTC)
+        return now.astimezone(ZoneInfo(self.timezone)).date()
+
+
+def load_profile(path: str | Path | None = None) -> LibraryProfile:
+    """Read a profile file; without one, Hachinohe's built-in profile."""
+    if path is None:
+        text = (
+            resources.files("libcli.server")
+            .joinpath("profiles/hachinohe.toml")
+            .read_text(encoding="utf-8")
+        )
+    else:
+        text = Path(path).read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    lib, rules = data["library"], data.get("rules", {})
+    return LibraryProfile(
+        name_ja=lib["name_ja"],
+        name_en=lib["name_en"],
+        phone=lib["phone"],
+        mail_domain=lib["mail_domain"],
+        mail_sender=lib.get("mail_sender", "noreply"),
+        reservation_limit=int(rules.get("reservation_limit", 10)),
+        hold_days=int(rules.get("hold_days", 10)),
+        online_types=tuple(rules.get("online_types", ["book"])),
+        loan_days=int(rules.get("loan_days", 14)),
+        timezone=lib.get("timezone", "Asia/Tokyo"),
+        points=tuple(ServicePoint(p["code"], p["name_ja"], p["name_en"]) for p in data["points"]),
+    )

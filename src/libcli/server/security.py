@@ -1,0 +1,61 @@
+"""Passwords (argon2id), session and reset tokens (random, stored only as hashes)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from functools import lru_cache
+from importlib import resources
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+MIN_PASSWORD = 8
+MAX_PASSWORD = 256  # far above the 64 that must be accepted; argon2 never truncates
+
+_hasher = PasswordHasher()  # argon2id with the library's recommended parameters
+# Verified against when the card is unknown, so both answers take the same time.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    path = resources.files("libcli.server").joinpath("common_passwords.txt")
+    if not path.is_file():
+        return frozenset()
+    return frozenset(line.strip().lower() for line in path.read_text("utf-8").splitlines())
+
+
+def password_problem(password: str) -> str | None:
+    """Why a new password is refused (None when acceptable); no composition rules."""
+    if len(password) < MIN_PASSWORD or len(password) > MAX_PASSWORD:
+        return "weak_password"
+    if "\x00" in password or password.lower() in common_passwords():
+        return "weak_password"
+    return None
+
+
+def new_token() -> str:
+    """256 random bits, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def generated_password() -> str:
+    """A password staff hand over at the counter (R2): easy to type, 12 characters."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(12))

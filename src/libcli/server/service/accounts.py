@@ -1,0 +1,287 @@
+"""Patrons, passwords and sessions: R1, R2, R15, R16, R17."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session as DbSession
+
+from libcli.server import mail, security
+from libcli.server.db.models import PasswordReset, Patron, Session
+from libcli.server.errors import LibraryError
+from libcli.server.settings import Settings
+
+CARD_RE = re.compile(r"[0-9]{9}", re.ASCII)
+EMAIL_RE = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+", re.ASCII)
+MAX_FAILED_LOGINS = 10
+LOCK_MINUTES = 15
+
+
+def valid_card(card: str) -> bool:
+    """R1: exactly the nine ASCII digits under the barcode (a leading zero is kept)."""
+    return isinstance(card, str) and CARD_RE.fullmatch(card) is not None
+
+
+def valid_email(email: str) -> bool:
+    return isinstance(email, str) and len(email) <= 254 and EMAIL_RE.fullmatch(email) is not None
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def get_patron(session: DbSession, card: str, *, lock: bool = False) -> Patron:
+    query = select(Patron).where(Patron.card == card)
+    patron = session.scalars(query.with_for_update() if lock else query).first()
+    if patron is None:
+        raise LibraryError("not_found", f"no patron with card {card}")
+    return patron
+
+
+def add_patron(
+    session: DbSession,
+    card: str,
+    name: str,
+    email: str | None = None,
+    phone: str | None = None,
+    now: dt.datetime | None = None,
+) -> Patron:
+    if not valid_card(card):
+        raise LibraryError("invalid_request", "a card number is nine digits")
+    if email is not None and not valid_email(email):
+        raise LibraryError("invalid_request", "not an email address")
+    if session.get(Patron, card) is not None:
+        raise LibraryError("conflict", f"card {card} already exists")
+    patron = Patron(
+        card=card, name=name, email=email, phone=phone, failed_logins=0, created_at=now or _utcnow()
+    )
+    session.add(patron)
+    session.flush()
+    return patron
+
+
+def issue_password(
+    session: DbSession,
+    settings: Settings,
+    card: str,
+    password: str | None = None,
+    today: dt.date | None = None,
+) -> str:
+    """R2: staff issue a password at the counter; usable from the day of issue."""
+    patron = get_patron(session, card, lock=True)
+    password = password or security.generated_password()
+    if problem := security.password_problem(password):
+        raise LibraryError(problem)
+    patron.password_hash = security.hash_password(password)
+    patron.password_issued_on = today or settings.profile.today()
+    patron.failed_logins = 0
+    patron.locked_until = None
+    _end_sessions(session, card)
+    return password
+
+
+def _new_session(session: DbSession, settings: Settings, card: str, now: dt.datetime) -> tuple:
+    token = security.new_token()
+    row = Session(
+        token_hash=security.token_hash(token),
+        card=card,
+        created_at=now,
+        last_used_at=now,
+        expires_at=now + dt.timedelta(days=settings.session_absolute_days),
+    )
+    session.add(row)
+    return token, row
+
+
+def login(
+    session: DbSession, settings: Settings, card: str, password: str, now: dt.datetime | None = None
+) -> tuple[str, Session, Patron]:
+    """R1: card number and password. Unknown card, wrong password and a locked card
+    all answer the same `invalid_credentials`, after the same argon2 work."""
+    now = now or _utcnow()
+    patron = (
+        session.scalars(select(Patron).where(Patron.card == card).with_for_update()).first()
+        if valid_card(card)
+        else None
+    )
+    ok = security.verify_password(patron.password_hash if patron else None, password)
+    if patron is None:
+        raise LibraryError("invalid_credentials")
+    locked = patron.locked_until is not None and patron.locked_until > now
+    issued = patron.password_issued_on is not None and patron.password_issued_on <= (
+        settings.profile.today(now)
+    )
+    if not ok or locked or not issued:
+        if not ok:
+            patron.failed_logins += 1
+            if patron.failed_logins >= MAX_FAILED_LOGINS:
+                # A lock that lifts by itself: an attacker cannot lock a patron out for good.
+                patron.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
+                patron.failed_logins = 0
+        raise LibraryError("invalid_credentials")
+    patron.failed_logins = 0
+    token, row = _new_session(session, settings, card, now)
+    return token, row, patron
+
+
+def authenticate(
+    session: DbSession, settings: Settings, token: str | None, now: dt.datetime | None = None
+) -> tuple[Patron, Session]:
+    """The patron behind a bearer token; idle and absolute expiry are enforced here."""
+    now = now or _utcnow()
+    if not token:
+        raise LibraryError("auth_required")
+    row = session.get(Session, security.token_hash(token))
+    idle = dt.timedelta(minutes=settings.session_idle_minutes)
+    if row is None or row.expires_at <= now or row.last_used_at + idle <= now:
+        raise LibraryError("auth_required")
+    patron = session.get(Patron, row.card)
+    if patron is None:
+        raise LibraryError("auth_required")
+    return patron, row
+
+
+def touch_session(session: DbSession, token_hash: str, now: dt.datetime | None = None) -> None:
+    session.execute(
+        update(Session)
+        .where(Session.token_hash == token_hash)
+        .values(last_used_at=now or _utcnow())
+    )
+
+
+def logout_hash(session: DbSession, token_hash: str) -> None:
+    session.execute(delete(Session).where(Session.token_hash == token_hash))
+
+
+def _end_sessions(session: DbSession, card: str, keep: str | None = None) -> None:
+    query = delete(Session).where(Session.card == card)
+    if keep is not None:
+        query = query.where(Session.token_hash != keep)
+    session.execute(query)
+
+
+def change_password(
+    session: DbSession,
+    settings: Settings,
+    card: str,
+    current: str,
+    new: str,
+    keep_session: str | None = None,
+) -> None:
+    """R16: the logged-in patron sets a new password; every other session ends."""
+    patron = get_patron(session, card, lock=True)
+    if not security.verify_password(patron.password_hash, current):
+        raise LibraryError("wrong_password")
+    if problem := security.password_problem(new):
+        raise LibraryError(problem)
+    patron.password_hash = security.hash_password(new)
+    _end_sessions(session, card, keep=keep_session)
+    if patron.email:
+        mail.queue(
+            session, settings, to=patron.email, kind="password_changed", patron_name=patron.name
+        )
+
+
+def request_password_reset(
+    session: DbSession, settings: Settings, card: str, email: str, now: dt.datetime | None = None
+) -> None:
+    """R17: card number + email address; a mail with a single-use URL when they match.
+
+    The caller answers the same whether or not they matched."""
+    now = now or _utcnow()
+    patron = session.get(Patron, card) if valid_card(card) else None
+    if (
+        patron is None
+        or not patron.email
+        or patron.password_hash is None
+        or patron.email.lower() != (email or "").strip().lower()
+    ):
+        return
+    recent = session.scalars(
+        select(PasswordReset).where(
+            PasswordReset.card == card,
+            PasswordReset.created_at > now - dt.timedelta(minutes=settings.reset_token_minutes),
+        )
+    ).all()
+    if len(recent) >= 3:  # a card's mailbox is not a target for flooding
+        return
+    token = security.new_token()
+    session.add(
+        PasswordReset(
+            token_hash=security.token_hash(token),
+            card=card,
+            created_at=now,
+            expires_at=now + dt.timedelta(minutes=settings.reset_token_minutes),
+        )
+    )
+    mail.queue(
+        session,
+        settings,
+        to=patron.email,
+        kind="password_reset",
+        patron_name=patron.name,
+        token=token,
+        expires_minutes=settings.reset_token_minutes,
+    )
+
+
+def reset_password(
+    session: DbSession, settings: Settings, token: str, new: str, now: dt.datetime | None = None
+) -> Patron:
+    """R17: the mailed token sets a new password once; every session of the patron ends."""
+    now = now or _utcnow()
+    row = session.scalars(
+        select(PasswordReset)
+        .where(PasswordReset.token_hash == security.token_hash(token or ""))
+        .with_for_update()
+    ).first()
+    if row is None or row.used_at is not None or row.expires_at <= now:
+        raise LibraryError("invalid_token")
+    if problem := security.password_problem(new):
+        raise LibraryError(problem)
+    patron = get_patron(session, row.card, lock=True)
+    row.used_at = now
+    patron.password_hash = security.hash_password(new)
+    patron.failed_logins = 0
+    patron.locked_until = None
+    _end_sessions(session, patron.card)
+    return patron
+
+
+def change_email(
+    session: DbSession, settings: Settings, card: str, new_email: str, current_password: str
+) -> Patron:
+    """R15: set or change the address; the new one gets 「メールアドレス変更完了のお知らせ」."""
+    new_email = (new_email or "").strip()
+    if not valid_email(new_email):
+        raise LibraryError("invalid_request", "not an email address")
+    patron = get_patron(session, card, lock=True)
+    if not security.verify_password(patron.password_hash, current_password):
+        raise LibraryError("wrong_password")
+    old = patron.email
+    patron.email = new_email
+    mail.queue(
+        session,
+        settings,
+        to=new_email,
+        kind="email_changed",
+        patron_name=patron.name,
+        email=new_email,
+    )
+    if old and old.lower() != new_email.lower():
+        mail.queue(
+            session,
+            settings,
+            to=old,
+            kind="email_changed_notice",
+            patron_name=patron.name,
+            email=_mask(new_email),
+        )
+    return patron
+
+
+def _mask(email: str) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"

@@ -1,0 +1,132 @@
+"""The counter: checkout, checkin (R22) and recording a phone contact (R13, R14)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
+
+from libcli.server.db.models import Copy, Loan, Reservation
+from libcli.server.errors import LibraryError
+from libcli.server.service import holds
+from libcli.server.service.accounts import get_patron
+from libcli.server.settings import Settings
+
+
+def _copy(session: DbSession, barcode: str) -> Copy:
+    copy = session.scalars(select(Copy).where(Copy.barcode == barcode).with_for_update()).first()
+    if copy is None:
+        raise LibraryError("not_found", f"no copy with barcode {barcode}")
+    return copy
+
+
+def _holding_reservation(session: DbSession, barcode: str) -> Reservation | None:
+    return session.scalars(
+        select(Reservation)
+        .where(Reservation.copy_barcode == barcode, Reservation.status.in_(("in_transit", "ready")))
+        .with_for_update()
+    ).first()
+
+
+def checkout(
+    session: DbSession, settings: Settings, card: str, barcode: str, today: dt.date | None = None
+) -> Loan:
+    """Lend a copy: from the shelf, or the hold shelf when it waits for this patron."""
+    today = today or settings.profile.today()
+    get_patron(session, card, lock=True)
+    copy = _copy(session, barcode)
+    if not copy.loanable:
+        raise LibraryError("reference_only", f"{barcode} is reference only (禁帯出)")
+    if copy.state == "on_loan":
+        raise LibraryError("conflict", f"{barcode} is already on loan")
+    if copy.state in ("held", "in_transit"):
+        hold = _holding_reservation(session, barcode)
+        if hold is None or hold.card != card or hold.status != "ready":
+            raise LibraryError("conflict", f"{barcode} is held for another reservation")
+        hold.status, hold.closed_on = "collected", today
+    else:
+        # A reservation of this title the patron still waits for is met by this loan.
+        waiting = session.scalars(
+            select(Reservation).where(
+                Reservation.card == card,
+                Reservation.title_id == copy.title_id,
+                Reservation.status == "waiting",
+            )
+        ).first()
+        if waiting is not None:
+            waiting.status, waiting.closed_on = "collected", today
+    loan = Loan(
+        barcode=barcode,
+        card=card,
+        checked_out_on=today,
+        due_on=today + dt.timedelta(days=settings.profile.loan_days),
+    )
+    copy.state = "on_loan"
+    session.add(loan)
+    session.flush()
+    return loan
+
+
+def checkin(
+    session: DbSession,
+    settings: Settings,
+    barcode: str,
+    at: str | None = None,
+    today: dt.date | None = None,
+) -> dict:
+    """A copy comes back (or arrives by transit) at a service point (R22).
+
+    Returned: it goes to the first waiting reservation, ready if picked up here, in
+    transit otherwise; with nobody waiting it goes back on the shelf. Arriving in
+    transit at its pickup point: the hold becomes ready.
+    """
+    today = today or settings.profile.today()
+    copy = _copy(session, barcode)
+    at = at or copy.point
+    if at not in settings.profile.point_codes:
+        raise LibraryError("invalid_request", f"unknown service point {at!r}")
+    if copy.state == "on_loan":
+        loan = session.scalars(
+            select(Loan).where(Loan.barcode == barcode, Loan.returned_on.is_(None))
+        ).first()
+        if loan is not None:
+            loan.returned_on = today
+        copy.location = at
+        session.flush()
+        holds.assign_copies(session, settings, [barcode], today)
+    elif copy.state == "in_transit":
+        hold = _holding_reservation(session, barcode)
+        copy.location = at
+        session.flush()
+        if hold is None:
+            holds.assign_copies(session, settings, [barcode], today)
+        elif hold.pickup == at:
+            holds.make_ready(session, settings, hold, today)
+    session.flush()
+    session.refresh(copy)
+    hold = _holding_reservation(session, barcode)
+    return {
+        "barcode": barcode,
+        "state": copy.state,
+        "location": copy.location,
+        "reservation_id": hold.id if hold else None,
+        "reservation_status": hold.status if hold else None,
+        "pickup": hold.pickup if hold else None,
+    }
+
+
+def contacted(
+    session: DbSession, settings: Settings, reservation_id: int, today: dt.date | None = None
+) -> Reservation:
+    """Staff made the phone / ring / voicemail contact: the R14 count starts the day after."""
+    today = today or settings.profile.today()
+    hold = session.scalars(
+        select(Reservation).where(Reservation.id == reservation_id).with_for_update()
+    ).first()
+    if hold is None or hold.status != "ready":
+        raise LibraryError("not_found", f"no ready reservation {reservation_id}")
+    hold.contacted_on = today
+    hold.pickup_deadline = holds.DeadlineBook(session, settings).deadline(hold.pickup, today)
+    session.flush()
+    return hold

@@ -1,0 +1,201 @@
+"""Copies meeting reservations: the queue (R22) and the hold shelf (R13, R14).
+
+One set-based step serves a single returned copy and the daily job's thousands alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import Integer, and_, func, select, update
+from sqlalchemy.orm import Session as DbSession
+
+from libcli.server import calendar, mail
+from libcli.server.db.models import Copy, Patron, Reservation, Title
+from libcli.server.rules.holds import arrival_status, contact_day_on_ready, pickup_deadline
+from libcli.server.rules.patron import can_receive_mail
+from libcli.server.settings import Settings
+
+
+class DeadlineBook:
+    """R14 deadlines per pickup point and contact day, each computed once."""
+
+    def __init__(self, session: DbSession, settings: Settings):
+        self.session, self.hold_days = session, settings.profile.hold_days
+        self._closed: dict = {}
+        self._deadlines: dict = {}
+
+    def deadline(self, point: str, contact_day: dt.date | None) -> dt.date | None:
+        if contact_day is None:
+            return None
+        key = (point, contact_day)
+        if key not in self._deadlines:
+            if point not in self._closed:
+                self._closed[point] = calendar.closed_checker(self.session, point)
+            self._deadlines[key] = pickup_deadline(contact_day, self._closed[point], self.hold_days)
+        return self._deadlines[key]
+
+
+def assign_copies(
+    session: DbSession, settings: Settings, barcodes: Sequence[str], today: dt.date
+) -> list[int]:
+    """Give each freed copy to the first waiting reservation of its title (R22).
+
+    A copy whose reservation is picked up where the copy stands is ready (受取可) at
+    once; otherwise it is sent (回送中). Copies nobody waits for go back on the shelf.
+    Returns the ids of the reservations that got a copy.
+    """
+    if not barcodes:
+        return []
+    freed = (
+        select(
+            Copy.barcode,
+            Copy.title_id,
+            Copy.location,
+            func.row_number().over(partition_by=Copy.title_id, order_by=Copy.barcode).label("rank"),
+        )
+        .where(Copy.barcode.in_(barcodes))
+        .subquery()
+    )
+    queue = (
+        select(
+            Reservation.id,
+            Reservation.title_id,
+            Reservation.pickup,
+            Reservation.contact,
+            Reservation.card,
+            func.row_number()
+            .over(
+                partition_by=Reservation.title_id, order_by=(Reservation.placed_at, Reservation.id)
+            )
+            .label("rank"),
+        )
+        .where(
+            Reservation.status == "waiting",
+            Reservation.title_id.in_(select(freed.c.title_id)),
+        )
+        .subquery()
+    )
+    matches = session.execute(
+        select(freed.c.barcode, freed.c.location, queue.c.id, queue.c.pickup, queue.c.contact).join(
+            queue, and_(freed.c.title_id == queue.c.title_id, freed.c.rank == queue.c.rank)
+        )
+    ).all()
+
+    book = DeadlineBook(session, settings)
+    reservation_rows, copy_rows, ready_ids = [], [], []
+    for barcode, location, reservation_id, pickup, contact in matches:
+        status = arrival_status(pickup, location)
+        row = {"id": reservation_id, "status": status, "copy_barcode": barcode}
+        if status == "ready":
+            contact_day = contact_day_on_ready(contact, today)
+            row |= {
+                "ready_since": today,
+                "contacted_on": contact_day,
+                "pickup_deadline": book.deadline(pickup, contact_day),
+            }
+            ready_ids.append(reservation_id)
+        else:
+            row |= {"ready_since": None, "contacted_on": None, "pickup_deadline": None}
+        reservation_rows.append(row)
+        copy_rows.append(
+            {
+                "barcode": barcode,
+                "state": "held" if status == "ready" else "in_transit",
+                "location": pickup if status == "ready" else location,
+            }
+        )
+    assigned = {r["barcode"] for r in copy_rows}
+    copy_rows += [{"barcode": b, "state": "on_shelf"} for b in barcodes if b not in assigned]
+    if reservation_rows:
+        session.execute(update(Reservation), reservation_rows)
+    _update_copies(session, copy_rows)
+    notify_ready(session, settings, ready_ids)
+    return [r["id"] for r in reservation_rows]
+
+
+def _update_copies(session: DbSession, rows: list[dict]) -> None:
+    # Bulk UPDATE by primary key needs the same keys in every row.
+    for keys in {tuple(sorted(r)) for r in rows}:
+        batch = [r for r in rows if tuple(sorted(r)) == keys]
+        session.execute(update(Copy), batch)
+
+
+def make_ready(session: DbSession, settings: Settings, reservation: Reservation, today: dt.date):
+    """An in-transit copy arrived at its pickup point: the hold is on the shelf (受取可)."""
+    contact_day = contact_day_on_ready(reservation.contact, today)
+    reservation.status = "ready"
+    reservation.ready_since = today
+    reservation.contacted_on = contact_day
+    reservation.pickup_deadline = DeadlineBook(session, settings).deadline(
+        reservation.pickup, contact_day
+    )
+    session.execute(
+        update(Copy)
+        .where(Copy.barcode == reservation.copy_barcode)
+        .values(state="held", location=reservation.pickup)
+    )
+    session.flush()
+    notify_ready(session, settings, [reservation.id])
+
+
+def notify_ready(session: DbSession, settings: Settings, reservation_ids: Sequence[int]) -> None:
+    """R13: the pickup point mails the patrons who chose email (and can receive mail, R19)."""
+    if not reservation_ids:
+        return
+    rows = session.execute(
+        select(Reservation, Patron, Title)
+        .join(Patron, Patron.card == Reservation.card)
+        .join(Title, Title.id == Reservation.title_id)
+        .where(Reservation.id.in_(reservation_ids), Reservation.contact == "email")
+    ).all()
+    for reservation, patron, title in rows:
+        if can_receive_mail(has_password=patron.password_hash is not None, email=patron.email):
+            mail.queue(
+                session,
+                settings,
+                to=patron.email,
+                kind="hold_ready",
+                patron_name=patron.name,
+                title=title.title,
+                pickup=reservation.pickup,
+                pickup_deadline=reservation.pickup_deadline,
+            )
+
+
+def queue_positions(session: DbSession, reservation_ids: Sequence[int]) -> dict[int, int]:
+    """Place in its title's queue (1 = next) of each waiting reservation given."""
+    if not reservation_ids:
+        return {}
+    mine = select(Reservation).where(Reservation.id.in_(reservation_ids)).subquery()
+    ahead = (
+        select(mine.c.id, func.count(Reservation.id).cast(Integer))
+        .join(
+            Reservation,
+            and_(
+                Reservation.title_id == mine.c.title_id,
+                Reservation.status == "waiting",
+                (Reservation.placed_at < mine.c.placed_at)
+                | and_(Reservation.placed_at == mine.c.placed_at, Reservation.id <= mine.c.id),
+            ),
+        )
+        .where(mine.c.status == "waiting")
+        .group_by(mine.c.id)
+    )
+    return {rid: n for rid, n in session.execute(ahead).all()}
+
+
+def recompute_deadlines(session: DbSession, settings: Settings, point: str) -> int:
+    """After the calendar of a point changes, ready holds there get their R14 deadline anew."""
+    book = DeadlineBook(session, settings)
+    holds = session.scalars(
+        select(Reservation).where(
+            Reservation.status == "ready",
+            Reservation.pickup == point,
+            Reservation.contacted_on.is_not(None),
+        )
+    ).all()
+    for hold in holds:
+        hold.pickup_deadline = book.deadline(point, hold.contacted_on)
+    return len(holds)

@@ -1,0 +1,287 @@
+"""Placing, listing and cancelling reservations: R3, R5–R13, R21, R22."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session as DbSession
+
+from libcli.server import mail
+from libcli.server.db.models import (
+    ACTIVE_RESERVATION,
+    Copy,
+    Favorite,
+    Loan,
+    Reservation,
+    Title,
+)
+from libcli.server.errors import LibraryError
+from libcli.server.profile import CONTACT_METHODS
+from libcli.server.rules.holds import can_cancel_online
+from libcli.server.rules.patron import contact_refusal, reservation_refusal
+from libcli.server.rules.reservability import counter_refusal, online_refusal
+from libcli.server.service import holds
+from libcli.server.service.accounts import get_patron
+from libcli.server.service.catalog import copy_states
+from libcli.server.settings import Settings
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def check_choice(settings: Settings, pickup: str, contact: str) -> None:
+    if pickup not in settings.profile.point_codes:
+        raise LibraryError("invalid_request", f"unknown service point {pickup!r}")
+    if contact not in CONTACT_METHODS:
+        raise LibraryError("invalid_request", f"unknown contact method {contact!r}")
+
+
+def place(
+    session: DbSession,
+    settings: Settings,
+    card: str,
+    title_ids: Sequence[str],
+    *,
+    pickup: str,
+    contact: str,
+    email_confirmation: bool = False,
+    via: str = "online",
+    today: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> dict:
+    """Reserve each title on its own; one refusal does not stop the others (R9).
+
+    The patron's row is locked first, so parallel requests of one patron are decided
+    one after another and the limit (R3) and one-per-title (R21) hold.
+    """
+    now = now or _utcnow()
+    today = today or settings.profile.today(now)
+    check_choice(settings, pickup, contact)
+    patron = get_patron(session, card, lock=True)
+    if refusal := contact_refusal(
+        contact=contact,
+        email_confirmation=email_confirmation,
+        has_password=patron.password_hash is not None,
+        email=patron.email,
+    ):
+        raise LibraryError(refusal)
+
+    active = dict(
+        session.execute(
+            select(Reservation.title_id, Reservation.id).where(
+                Reservation.card == card, Reservation.status.in_(ACTIVE_RESERVATION)
+            )
+        ).all()
+    )
+    borrowing = set(
+        session.scalars(
+            select(Copy.title_id)
+            .join(Loan, Loan.barcode == Copy.barcode)
+            .where(Loan.card == card, Loan.returned_on.is_(None))
+        )
+    )
+    reserved, skipped, new_rows = [], [], []
+    for title_id in dict.fromkeys(title_ids):  # once each, in the order given
+        title = session.scalars(select(Title).where(Title.id == title_id).with_for_update()).first()
+        if title is None:
+            skipped.append({"id": title_id, "title": None, "reason": "not_found"})
+            continue
+        copies = session.scalars(select(Copy).where(Copy.title_id == title_id)).all()
+        states = copy_states(copies)
+        reason = (
+            online_refusal(title.type, states, settings.profile.online_types)
+            if via == "online"
+            else counter_refusal(states)
+        ) or reservation_refusal(
+            active_reservations=len(active),
+            limit=settings.profile.reservation_limit,
+            already_reserved=title_id in active,
+            borrowing=title_id in borrowing,
+        )
+        if reason:
+            skipped.append({"id": title_id, "title": title.title, "reason": reason})
+            continue
+        row = Reservation(
+            card=card,
+            title_id=title_id,
+            pickup=pickup,
+            contact=contact,
+            status="waiting",
+            via=via,
+            placed_at=now,
+        )
+        session.add(row)
+        session.flush()
+        active[title_id] = row.id
+        new_rows.append((row, title))
+        # At the counter a copy on the shelf is taken for the patron straight away.
+        on_shelf = [c.barcode for c in copies if c.loanable and c.state == "on_shelf"]
+        if via == "counter" and on_shelf:
+            holds.assign_copies(session, settings, on_shelf[:1], today)
+
+    if new_rows:
+        # R10: reserved titles leave the favorites.
+        session.execute(
+            delete(Favorite).where(
+                Favorite.card == card, Favorite.title_id.in_([t.id for _, t in new_rows])
+            )
+        )
+    session.flush()
+    positions = holds.queue_positions(session, [r.id for r, _ in new_rows])
+    for row, title in new_rows:
+        reserved.append(
+            {
+                "reservation_id": row.id,
+                "id": title.id,
+                "title": title.title,
+                "position": positions.get(row.id),
+            }
+        )
+    if email_confirmation and reserved:
+        mail.queue(
+            session,
+            settings,
+            to=patron.email,
+            kind="reservation_confirmation",
+            patron_name=patron.name,
+            items=[{"title": r["title"], "position": r["position"]} for r in reserved],
+            pickup=pickup,
+            contact=contact,
+        )
+    return {"reserved": reserved, "skipped": skipped}
+
+
+def status(session: DbSession, card: str) -> dict:
+    """R11: current loans and current reservations (利用状況参照)."""
+    loans = session.execute(
+        select(Loan, Copy, Title)
+        .join(Copy, Copy.barcode == Loan.barcode)
+        .join(Title, Title.id == Copy.title_id)
+        .where(Loan.card == card, Loan.returned_on.is_(None))
+        .order_by(Loan.due_on, Loan.id)
+    ).all()
+    reservations = session.execute(
+        select(Reservation, Title)
+        .join(Title, Title.id == Reservation.title_id)
+        .where(Reservation.card == card, Reservation.status.in_(ACTIVE_RESERVATION))
+        .order_by(Reservation.placed_at, Reservation.id)
+    ).all()
+    positions = holds.queue_positions(session, [r.id for r, _ in reservations])
+    return {
+        "loans": [
+            {
+                "barcode": loan.barcode,
+                "id": title.id,
+                "title": title.title,
+                "point": copy.point,
+                "checked_out_on": loan.checked_out_on.isoformat(),
+                "due_date": loan.due_on.isoformat(),
+            }
+            for loan, copy, title in loans
+        ],
+        "reservations": [
+            {
+                "reservation_id": r.id,
+                "id": title.id,
+                "title": title.title,
+                "status": r.status,
+                "pickup": r.pickup,
+                "contact": r.contact,
+                "via": r.via,
+                "position": positions.get(r.id),
+                "placed_at": r.placed_at.isoformat(),
+                "ready_since": r.ready_since.isoformat() if r.ready_since else None,
+                "pickup_deadline": r.pickup_deadline.isoformat() if r.pickup_deadline else None,
+            }
+            for r, title in reservations
+        ],
+    }
+
+
+def count_active(session: DbSession, card: str) -> int:
+    return session.scalar(
+        select(func.count(Reservation.id)).where(
+            Reservation.card == card, Reservation.status.in_(ACTIVE_RESERVATION)
+        )
+    )
+
+
+def cancel(
+    session: DbSession,
+    settings: Settings,
+    card: str | None,
+    reservation_id: int,
+    *,
+    by_staff: bool = False,
+    today: dt.date | None = None,
+) -> Reservation:
+    """R12: a patron cancels until the hold is ready; after that only the library can
+    (the patron phones). A copy the reservation held goes to the next in the queue."""
+    today = today or settings.profile.today()
+    query = select(Reservation).where(Reservation.id == reservation_id).with_for_update()
+    if card is not None:
+        query = query.where(Reservation.card == card)
+    reservation = session.scalars(query).first()
+    if reservation is None or reservation.status not in ACTIVE_RESERVATION:
+        raise LibraryError("not_found", f"no active reservation {reservation_id}")
+    if not by_staff and not can_cancel_online(reservation.status):
+        raise LibraryError("ready_cannot_cancel", phone=settings.profile.phone)
+    reservation.status = "cancelled"
+    reservation.closed_on = today
+    session.flush()
+    if reservation.copy_barcode:
+        holds.assign_copies(session, settings, [reservation.copy_barcode], today)
+    return reservation
+
+
+def add_favorite(session: DbSession, card: str, title_id: str) -> None:
+    if session.get(Title, title_id) is None:
+        raise LibraryError("not_found", f"no title {title_id}")
+    if session.get(Favorite, (card, title_id)) is None:
+        session.add(Favorite(card=card, title_id=title_id, added_at=_utcnow()))
+
+
+def remove_favorite(session: DbSession, card: str, title_id: str) -> None:
+    favorite = session.get(Favorite, (card, title_id))
+    if favorite is None:
+        raise LibraryError("not_found", f"{title_id} is not a favorite")
+    session.delete(favorite)
+
+
+def favorite_titles(session: DbSession, card: str) -> list[Title]:
+    return list(
+        session.scalars(
+            select(Title)
+            .join(Favorite, Favorite.title_id == Title.id)
+            .where(Favorite.card == card)
+            .order_by(Favorite.added_at, Title.id)
+        )
+    )
+
+
+def active_list(session: DbSession, *, point: str | None = None, status: str | None = None) -> list:
+    """Active reservations for staff: the hold shelf of a point, calls still to make."""
+    query = (
+        select(Reservation)
+        .where(Reservation.status.in_((status,) if status else ACTIVE_RESERVATION))
+        .order_by(Reservation.pickup, Reservation.status, Reservation.placed_at, Reservation.id)
+    )
+    if point:
+        query = query.where(Reservation.pickup == point)
+    return [
+        {
+            "reservation_id": r.id,
+            "card": r.card,
+            "id": r.title_id,
+            "status": r.status,
+            "pickup": r.pickup,
+            "contact": r.contact,
+            "via": r.via,
+            "contacted_on": r.contacted_on.isoformat() if r.contacted_on else None,
+            "pickup_deadline": r.pickup_deadline.isoformat() if r.pickup_deadline else None,
+        }
+        for r in session.scalars(query)
+    ]

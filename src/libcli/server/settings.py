@@ -1,0 +1,59 @@
+"""The server's settings, in one object, from the environment (and console flags)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from libcli.server.profile import LibraryProfile, load_profile
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "libcli-server"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    data_dir: Path
+    outbox_dir: Path
+    public_url: str = "http://127.0.0.1:8765"
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    session_idle_minutes: int = 60 * 24 * 14
+    session_absolute_days: int = 90
+    reset_token_minutes: int = 30
+    profile: LibraryProfile = field(default_factory=load_profile)
+
+    def with_database(self, url: str | None) -> Settings:
+        return self if not url else replace(self, database_url=url)
+
+
+def load_settings(database_url: str | None = None) -> Settings:
+    """Settings from LIBCLI_SERVER_* variables; `database_url` (a --database flag) wins."""
+    env = os.environ.get
+    data_dir = Path(env("LIBCLI_SERVER_DATA_DIR") or default_data_dir())
+    url = (
+        database_url or env("LIBCLI_SERVER_DATABASE_URL") or f"sqlite:///{data_dir / 'library.db'}"
+    )
+    profile_path = env("LIBCLI_SERVER_PROFILE")
+    return Settings(
+        database_url=url,
+        data_dir=data_dir,
+        outbox_dir=Path(env("LIBCLI_SERVER_OUTBOX") or data_dir / "outbox"),
+        public_url=(env("LIBCLI_SERVER_PUBLIC_URL") or "http://127.0.0.1:8765").rstrip("/"),
+        smtp_host=env("LIBCLI_SERVER_SMTP_HOST") or None,
+        smtp_port=int(env("LIBCLI_SERVER_SMTP_PORT") or 25),
+        smtp_user=env("LIBCLI_SERVER_SMTP_USER") or None,
+        smtp_password=env("LIBCLI_SERVER_SMTP_PASSWORD") or None,
+        smtp_starttls=(env("LIBCLI_SERVER_SMTP_STARTTLS") or "") in ("1", "true", "yes"),
+        session_idle_minutes=int(env("LIBCLI_SERVER_SESSION_IDLE_MINUTES") or 60 * 24 * 14),
+        session_absolute_days=int(env("LIBCLI_SERVER_SESSION_ABSOLUTE_DAYS") or 90),
+        reset_token_minutes=int(env("LIBCLI_SERVER_RESET_TOKEN_MINUTES") or 30),
+        profile=load_profile(profile_path) if profile_path else load_profile(),
+    )

@@ -1,0 +1,236 @@
+"""Shared fixtures: fresh databases (SQLite and PostgreSQL), the app, and a live server.
+
+PostgreSQL comes from LIBCLI_TEST_POSTGRES_URL (default: the local server, trust auth).
+Locally the PostgreSQL variants skip when no server answers; under CI they fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+PG_ADMIN_URL = os.environ.get(
+    "LIBCLI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+BACKENDS = ["sqlite", "postgres"]
+
+
+def bin_path(name: str) -> str:
+    """An executable of this venv (the installed console scripts)."""
+    here = Path(sys.executable).parent / name
+    return str(here) if here.exists() else (shutil.which(name) or name)
+
+
+def _pg_admin():
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(PG_ADMIN_URL)
+    try:
+        return psycopg.connect(
+            host=url.host,
+            port=url.port or 5432,
+            user=url.username,
+            dbname=url.database,
+            password=url.password,
+            autocommit=True,
+            connect_timeout=3,
+        ), url
+    except psycopg.OperationalError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required in CI and did not answer: {exc}")
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}")
+
+
+def make_database(backend: str, tmp_path: Path):
+    """A fresh, migrated database: (url, cleanup)."""
+    from libcli.server.db.migrate import upgrade
+
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'library.db'}"
+        upgrade(url)
+        return url, lambda: None
+    admin, admin_url = _pg_admin()
+    name = f"libcli_test_{uuid.uuid4().hex[:12]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+
+    def drop():
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+    return url, drop
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path):
+    url, cleanup = make_database(request.param, tmp_path)
+    yield url
+    cleanup()
+
+
+@pytest.fixture
+def settings(database_url, tmp_path):
+    from dataclasses import replace
+
+    from libcli.server.settings import load_settings
+
+    return replace(
+        load_settings(database_url),
+        data_dir=tmp_path,
+        outbox_dir=tmp_path / "outbox",
+        public_url="https://library.example",
+    )
+
+
+@pytest.fixture
+def db(settings):
+    from libcli.server.db.session import Database
+
+    database = Database(settings.database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def api(settings, db):
+    from fastapi.testclient import TestClient
+
+    from libcli.server.api.app import create_app
+
+    with TestClient(create_app(settings, db)) as client:
+        yield client
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    """A real `libcli-server serve` process and its console on the same database."""
+
+    url: str
+    database_url: str
+    env: dict
+    outbox: Path
+    process: subprocess.Popen | None = None
+    log: Path | None = None
+    extra: dict = field(default_factory=dict)
+
+    def console(self, *args, input: str | None = None, check: bool = True):
+        result = subprocess.run(
+            [bin_path("libcli-server"), *map(str, args)],
+            input=input,
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=120,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"libcli-server {' '.join(map(str, args))} exited {result.returncode}:\n"
+                f"{result.stdout}\n{result.stderr}"
+            )
+        return result
+
+    def mails(self) -> list[dict]:
+        return json.loads(self.console("mail", "list", "--json").stdout)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def start(self, workers: int = 1) -> None:
+        port = int(self.url.rsplit(":", 1)[1])
+        self.log = self.outbox.parent / f"server-{port}.log"
+        handle = open(self.log, "ab")  # noqa: SIM115 - the process owns it until it ends
+        self.process = subprocess.Popen(
+            [bin_path("libcli-server"), "serve", "--port", str(port), "--workers", str(workers)],
+            env=self.env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for_health(self.url, self.process, self.log)
+
+
+def wait_for_health(url: str, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server did not answer within {timeout}s:\n{log.read_text()}")
+
+
+def start_live_server(database_url: str, tmp_path: Path, workers: int = 1) -> LiveServer:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    outbox = tmp_path / "outbox"
+    env = {
+        **os.environ,
+        "LIBCLI_SERVER_DATABASE_URL": database_url,
+        "LIBCLI_SERVER_DATA_DIR": str(tmp_path),
+        "LIBCLI_SERVER_OUTBOX": str(outbox),
+        "LIBCLI_SERVER_PUBLIC_URL": url,
+    }
+    env.pop("LIBCLI_SERVER_SMTP_HOST", None)
+    server = LiveServer(url=url, database_url=database_url, env=env, outbox=outbox)
+    server.start(workers)
+    return server
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    """A real server on a fresh temporary SQLite database with an empty library."""
+    url, cleanup = make_database("sqlite", tmp_path)
+    server = start_live_server(url, tmp_path)
+    yield server
+    server.stop()
+    cleanup()
+
+
+@pytest.fixture(params=BACKENDS)
+def live_server_any(request, tmp_path):
+    """A real server on SQLite and, in a second run, on PostgreSQL."""
+    url, cleanup = make_database(request.param, tmp_path)
+    server = start_live_server(url, tmp_path)
+    server.extra["backend"] = request.param
+    yield server
+    server.stop()
+    cleanup()
+
+
+@pytest.fixture
+def aozora_csv() -> Path:
+    path = SHARED / "data" / "aozora_works.csv"
+    if not path.exists():
+        pytest.skip("../shared/data/aozora_works.csv is not here")
+    return path

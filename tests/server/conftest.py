@@ -1,0 +1,113 @@
+"""A small library for API and service tests, built through the service layer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pytest
+
+TODAY = dt.date(2026, 12, 1)  # a Tuesday
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class SmallLibrary:
+    settings: object
+    db: object
+    api: object
+
+    def login(self, card: str, password: str = PASSWORD) -> dict:
+        response = self.api.post("/api/v1/auth/login", json={"card": card, "password": password})
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['token']}"}
+
+    def reserve(self, headers, *title_ids, pickup="main", contact="phone", **extra):
+        return self.api.post(
+            "/api/v1/reservations",
+            json={"title_ids": list(title_ids), "pickup": pickup, "contact": contact, **extra},
+            headers=headers,
+        )
+
+    def checkin(self, barcode: str, at: str | None = None, today: dt.date = TODAY) -> dict:
+        from libcli.server.service import circulation
+
+        with self.db.write() as session:
+            return circulation.checkin(session, self.settings, barcode, at, today)
+
+    def checkout(self, card: str, barcode: str, today: dt.date = TODAY):
+        from libcli.server.service import circulation
+
+        with self.db.write() as session:
+            circulation.checkout(session, self.settings, card, barcode, today)
+
+    def mails(self) -> list[dict]:
+        from libcli.server import mail
+
+        with self.db.read() as session:
+            return mail.list_mail(session)
+
+    def status(self, headers) -> dict:
+        response = self.api.get("/api/v1/status", headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+def add_title(session, title_id, title, type_="book", copies=(("main", True),), author="著者"):
+    from libcli.server.db.models import Copy, Title
+    from libcli.server.search import search_text_for
+
+    session.add(
+        Title(
+            id=title_id,
+            title=title,
+            author=author,
+            publisher="出版社",
+            year=2000,
+            type=type_,
+            isbn=None,
+            search_text=search_text_for(title, author, "出版社", None),
+        )
+    )
+    session.flush()  # the title row before its copies (no ORM relationship orders them)
+    for n, (point, loanable) in enumerate(copies, start=1):
+        session.add(
+            Copy(
+                barcode=f"{title_id}-{n}",
+                title_id=title_id,
+                point=point,
+                location=point,
+                loanable=loanable,
+                state="on_shelf",
+            )
+        )
+
+
+@pytest.fixture
+def library(settings, db, api) -> SmallLibrary:
+    """Patrons A (with email), B (no email), C (the borrower who keeps books out).
+
+    Titles: T-NEKO one copy on loan; T-KOKORO two copies, one on the shelf;
+    T-SHISHI reference only; M-BUNSHUN a magazine on loan; T-01..T-12 books on loan.
+    """
+    from libcli.server.service import accounts, circulation
+
+    with db.write() as s:
+        accounts.add_patron(s, "100000001", "青森 花子", email="hanako@example.com")
+        accounts.add_patron(s, "100000002", "八戸 太郎")
+        accounts.add_patron(s, "100000003", "南郷 次郎", email="jiro@example.com")
+        for card in ("100000001", "100000002", "100000003"):
+            accounts.issue_password(s, settings, card, PASSWORD)
+        add_title(s, "T-NEKO", "吾輩は猫である", author="夏目漱石")
+        add_title(
+            s, "T-KOKORO", "こころ", copies=(("main", True), ("nango", True)), author="夏目漱石"
+        )
+        add_title(s, "T-SHISHI", "八戸市史", copies=(("main", False),))
+        add_title(s, "M-BUNSHUN", "文藝春秋 2026年12月号", type_="magazine")
+        for n in range(1, 13):
+            add_title(s, f"T-{n:02d}", f"本 {n}")
+        s.flush()
+        lend = ["T-NEKO-1", "T-KOKORO-1", "M-BUNSHUN-1"] + [f"T-{n:02d}-1" for n in range(1, 13)]
+        for barcode in lend:
+            circulation.checkout(s, settings, "100000003", barcode, TODAY - dt.timedelta(days=3))
+    return SmallLibrary(settings, db, api)
