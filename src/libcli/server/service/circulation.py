@@ -14,7 +14,9 @@ from libcli.server.service.accounts import get_patron
 from libcli.server.settings import Settings
 
 
-def _copy(session: DbSession, barcode: str) -> Copy:
+def _copy(session: DbSession, barcode: str, *, lock_title: bool = False) -> Copy:
+    if lock_title:  # the global lock order: title, then copy, then reservation
+        holds.lock_titles(session, select(Copy.title_id).where(Copy.barcode == barcode))
     copy = session.scalars(select(Copy).where(Copy.barcode == barcode).with_for_update()).first()
     if copy is None:
         raise LibraryError("not_found", f"no copy with barcode {barcode}")
@@ -82,7 +84,7 @@ def checkin(
     transit at its pickup point: the hold becomes ready.
     """
     today = today or settings.profile.today()
-    copy = _copy(session, barcode)
+    copy = _copy(session, barcode, lock_title=True)
     at = at or copy.point
     if at not in settings.profile.point_codes:
         raise LibraryError("invalid_request", f"unknown service point {at!r}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import text, update
+from sqlalchemy import select, text, update
 
 from libcli.server.db.models import Reservation
 from libcli.server.db.session import Database
@@ -22,6 +22,12 @@ def run_daily(db: Database, settings: Settings, today: dt.date) -> dict:
     with db.write() as session:
         if not db.is_sqlite:
             session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK})
+        holds.lock_titles(
+            session,
+            select(Reservation.title_id).where(
+                Reservation.status == "ready", Reservation.pickup_deadline < today
+            ),
+        )
         expired = (
             session.execute(
                 update(Reservation)

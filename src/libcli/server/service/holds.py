@@ -37,6 +37,16 @@ class DeadlineBook:
         return self._deadlines[key]
 
 
+def lock_titles(session: DbSession, title_ids) -> list[Title]:
+    """Lock titles (PostgreSQL: FOR UPDATE) in one global order, before copies and
+    reservations: whoever changes a title's queue or copies goes one at a time."""
+    return list(
+        session.scalars(
+            select(Title).where(Title.id.in_(title_ids)).order_by(Title.id).with_for_update()
+        )
+    )
+
+
 def assign_copies(
     session: DbSession, settings: Settings, barcodes: Sequence[str], today: dt.date
 ) -> list[int]:
@@ -48,6 +58,7 @@ def assign_copies(
     """
     if not barcodes:
         return []
+    lock_titles(session, select(Copy.title_id).where(Copy.barcode.in_(barcodes)))
     freed = (
         select(
             Copy.barcode,

@@ -84,8 +84,10 @@ def place(
         )
     )
     reserved, skipped, new_rows = [], [], []
-    for title_id in dict.fromkeys(title_ids):  # once each, in the order given
-        title = session.scalars(select(Title).where(Title.id == title_id).with_for_update()).first()
+    wanted = list(dict.fromkeys(title_ids))  # once each, in the order given
+    titles = {t.id: t for t in holds.lock_titles(session, wanted)}
+    for title_id in wanted:
+        title = titles.get(title_id)
         if title is None:
             skipped.append({"id": title_id, "title": None, "reason": "not_found"})
             continue
@@ -221,10 +223,12 @@ def cancel(
     """R12: a patron cancels until the hold is ready; after that only the library can
     (the patron phones). A copy the reservation held goes to the next in the queue."""
     today = today or settings.profile.today()
-    query = select(Reservation).where(Reservation.id == reservation_id).with_for_update()
+    query = select(Reservation).where(Reservation.id == reservation_id)
     if card is not None:
         query = query.where(Reservation.card == card)
-    reservation = session.scalars(query).first()
+    title_id = session.scalar(query.with_only_columns(Reservation.title_id))
+    holds.lock_titles(session, [title_id] if title_id else [])  # title before reservation
+    reservation = session.scalars(query.with_for_update()).first()
     if reservation is None or reservation.status not in ACTIVE_RESERVATION:
         raise LibraryError("not_found", f"no active reservation {reservation_id}")
     if not by_staff and not can_cancel_online(reservation.status):

@@ -1,0 +1,136 @@
+"""Limits and queues hold under parallel requests to a running server (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from tests.server.conftest import PASSWORD, add_title
+
+pytestmark = pytest.mark.e2e
+
+
+def _setup(server, patrons: int, titles: int):
+    from libcli.server.db.session import Database
+    from libcli.server.service import accounts, circulation
+    from libcli.server.settings import load_settings
+
+    settings = load_settings(server.database_url)
+    db = Database(server.database_url)
+    cards = [f"3{n:08d}" for n in range(patrons)]
+    with db.write() as s:
+        accounts.add_patron(s, "399999999", "貸出中の人")
+        for card in cards:
+            accounts.add_patron(s, card, f"利用者 {card}")
+        for n in range(titles):
+            add_title(s, f"R-{n:02d}", f"競争の本 {n}")
+        for n in range(titles):
+            circulation.checkout(s, settings, "399999999", f"R-{n:02d}-1")
+    # One password hash for all: the race is about reservations, not argon2.
+    with db.write() as s:
+        accounts.issue_password(s, settings, cards[0], PASSWORD)
+        from sqlalchemy import update
+
+        from libcli.server.db.models import Patron
+
+        first = s.get(Patron, cards[0])
+        s.execute(
+            update(Patron)
+            .where(Patron.card.in_(cards))
+            .values(password_hash=first.password_hash, password_issued_on=dt.date(2026, 1, 1))
+        )
+    return settings, db, cards
+
+
+def _token(url: str, card: str) -> dict:
+    response = requests.post(
+        f"{url}/api/v1/auth/login", json={"card": card, "password": PASSWORD}, timeout=30
+    )
+    response.raise_for_status()
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+def _reserve(url: str, headers: dict, title_id: str) -> requests.Response:
+    return requests.post(
+        f"{url}/api/v1/reservations",
+        json={"title_ids": [title_id], "pickup": "main", "contact": "phone"},
+        headers=headers,
+        timeout=60,
+    )
+
+
+def test_r3_thirty_parallel_reservations_yield_exactly_ten(live_server_any):
+    url = live_server_any.url
+    settings, db, cards = _setup(live_server_any, patrons=1, titles=30)
+    headers = _token(url, cards[0])
+    with ThreadPoolExecutor(30) as pool:
+        answers = list(pool.map(lambda n: _reserve(url, headers, f"R-{n:02d}"), range(30)))
+    assert all(a.status_code in (200, 503) for a in answers), [a.text for a in answers]
+    reserved = [a for a in answers if a.status_code == 200 and a.json()["reserved"]]
+    refused = [a for a in answers if a.status_code == 200 and a.json()["skipped"]]
+    assert len(reserved) == 10
+    assert {a.json()["skipped"][0]["reason"] for a in refused} <= {"limit_reached"}
+    status = requests.get(f"{url}/api/v1/status", headers=headers, timeout=30).json()
+    assert len(status["reservations"]) == 10
+    db.dispose()
+
+
+def test_r22_twenty_patrons_racing_for_one_returned_copy_yield_one_assignment(live_server_any):
+    from libcli.server.service import circulation
+
+    url = live_server_any.url
+    settings, db, cards = _setup(live_server_any, patrons=20, titles=1)
+    tokens = [_token(url, card) for card in cards]
+
+    def checkin(_):
+        with db.write() as s:
+            return circulation.checkin(s, settings, "R-00-1", "main")
+
+    with ThreadPoolExecutor(24) as pool:
+        reserves = [pool.submit(_reserve, url, h, "R-00") for h in tokens]
+        checkins = [pool.submit(checkin, n) for n in range(4)]
+        answers = [f.result() for f in reserves]
+        for f in checkins:
+            f.result()
+    assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+    # Reserving while the copy stood on the shelf is refused (R6); the rest wait in line.
+    statuses = []
+    for h in tokens:
+        statuses += requests.get(f"{url}/api/v1/status", headers=h, timeout=30).json()[
+            "reservations"
+        ]
+    assigned = [r for r in statuses if r["status"] in ("ready", "in_transit")]
+    waiting = sorted(r["position"] for r in statuses if r["status"] == "waiting")
+    if statuses:
+        assert len(assigned) == 1
+        assert waiting == list(range(1, len(waiting) + 1))
+    db.dispose()
+
+
+def test_r22_parallel_checkins_of_one_copy_assign_it_once(live_server_any):
+    from libcli.server.service import circulation
+
+    url = live_server_any.url
+    settings, db, cards = _setup(live_server_any, patrons=20, titles=1)
+    tokens = [_token(url, card) for card in cards]
+    with ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(lambda h: _reserve(url, h, "R-00"), tokens))
+    assert all(len(a.json()["reserved"]) == 1 for a in answers)
+
+    def checkin(_):
+        with db.write() as s:
+            return circulation.checkin(s, settings, "R-00-1", "main")
+
+    with ThreadPoolExecutor(10) as pool:
+        list(pool.map(checkin, range(10)))
+    statuses = []
+    for h in tokens:
+        statuses += requests.get(f"{url}/api/v1/status", headers=h, timeout=30).json()[
+            "reservations"
+        ]
+    assert len([r for r in statuses if r["status"] == "ready"]) == 1
+    assert sorted(r["position"] for r in statuses if r["status"] == "waiting") == list(range(1, 20))
+    db.dispose()
