@@ -64,7 +64,7 @@ def _reserve(url: str, headers: dict, title_id: str) -> requests.Response:
 
 def test_r3_thirty_parallel_reservations_yield_exactly_ten(live_server_any):
     url = live_server_any.url
-    settings, db, cards = _setup(live_server_any, patrons=1, titles=30)
+    _settings, db, cards = _setup(live_server_any, patrons=1, titles=30)
     headers = _token(url, cards[0])
     with ThreadPoolExecutor(30) as pool:
         answers = list(pool.map(lambda n: _reserve(url, headers, f"R-{n:02d}"), range(30)))

@@ -1,0 +1,213 @@
+"""Catalogue import: CSV and MARC 21, re-import updates, a bad row imports nothing."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import func, select
+
+from libcli.server.db.models import Copy, Title
+from libcli.server.db.session import Database
+from libcli.server.importer import CatalogImportError, import_csv, import_marc
+from libcli.server.profile import load_profile
+from libcli.server.search import search_titles
+
+PROFILE = load_profile()
+HEADER = "title_id,title,author,publisher,year,type,isbn,barcode,point,loanable\n"
+CATALOGUE = HEADER + (
+    "T001,こころ,夏目 漱石,新潮社,1952,book,978-4-10-101013-7,B0011,main,true\n"
+    "T001,こころ,夏目 漱石,新潮社,1952,book,978-4-10-101013-7,B0012,nango,true\n"
+    "T002,八戸市史 通史編1,八戸市史編纂委員会,八戸市,2013,book,,B0021,main,false\n"
+    "M001,文藝春秋 2026年12月号,,文藝春秋,2026,magazine,,B0031,center,true\n"
+)
+
+
+@pytest.fixture
+def db(database_url):
+    """A fresh database, SQLite and PostgreSQL (tests/conftest.py)."""
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+def counts(db) -> tuple[int, int]:
+    with db.read() as s:
+        return (
+            s.scalar(select(func.count()).select_from(Title)),
+            s.scalar(select(func.count()).select_from(Copy)),
+        )
+
+
+def test_csv_import_keeps_title_ids_and_one_row_per_copy(db, tmp_path):
+    path = tmp_path / "catalogue.csv"
+    path.write_text(CATALOGUE, encoding="utf-8")
+    with db.write() as s:
+        result = import_csv(s, path, PROFILE)
+    assert (result.titles, result.copies) == (3, 4)
+    with db.read() as s:
+        kokoro = s.get(Title, "T001")
+        assert (kokoro.title, kokoro.isbn, kokoro.year, kokoro.type) == (
+            "こころ",
+            "9784101010137",
+            1952,
+            "book",
+        )
+        copies = {c.barcode: c for c in s.scalars(select(Copy))}
+        assert copies["B0012"].point == copies["B0012"].location == "nango"
+        assert copies["B0012"].state == "on_shelf"
+        assert copies["B0021"].loanable is False  # 禁帯出
+        assert [t.id for t in search_titles(s, "ココロ")[0]] == ["T001"]
+
+
+def test_csv_reimport_updates_and_never_duplicates(db):
+    with db.write() as s:
+        import_csv(s, io.StringIO(CATALOGUE), PROFILE)
+    changed = CATALOGUE.replace("1952,book", "1953,book").replace("B0031,center", "B0031,main")
+    with db.write() as s:
+        import_csv(s, io.StringIO(changed), PROFILE)
+    assert counts(db) == (3, 4)
+    with db.read() as s:
+        assert s.get(Title, "T001").year == 1953
+        assert s.get(Copy, "B0031").point == "main"
+
+
+def test_csv_reimport_leaves_a_copy_on_loan_where_it_is(db):
+    with db.write() as s:
+        import_csv(s, io.StringIO(CATALOGUE), PROFILE)
+        s.get(Copy, "B0011").state = "on_loan"
+    with db.write() as s:
+        import_csv(s, io.StringIO(CATALOGUE.replace("B0011,main", "B0011,center")), PROFILE)
+    with db.read() as s:
+        copy = s.get(Copy, "B0011")
+        assert (copy.point, copy.location, copy.state) == ("center", "main", "on_loan")
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "message"),
+    [
+        ("T009,本,,,,book,,B0091,tokyo,true", "point 'tokyo'"),
+        ("T009,本,,,,comic,,B0091,main,true", "type 'comic'"),
+        ("T009,本,,,,book,,B0091,main,yes", "loanable 'yes'"),
+        ("T009,本,,,19xx,book,,B0091,main,true", "year '19xx'"),
+        ("T009,本,,,,book,978-4-10-101013-8,B0091,main,true", "isbn"),
+        ("T009,,,,,book,,B0091,main,true", "title is empty"),
+        ("T009,本,,,,book,,B0011,main,true", "barcode B0011"),
+        ("T001,ここ ろ,夏目 漱石,新潮社,1952,book,,B0091,main,true", "title T001 differs"),
+    ],
+)
+def test_csv_bad_row_names_its_line_and_imports_nothing(db, bad_row, message):
+    text = CATALOGUE + bad_row + "\n"
+    with pytest.raises(CatalogImportError) as caught, db.write() as s:
+        import_csv(s, io.StringIO(text), PROFILE)
+    assert str(caught.value).startswith("line 6: ")
+    assert message in str(caught.value)
+    assert counts(db) == (0, 0)
+
+
+def test_csv_missing_column_is_refused(db):
+    with pytest.raises(CatalogImportError, match="missing column"), db.write() as s:
+        import_csv(s, io.StringIO("title_id,title\nT1,x\n"), PROFILE)
+
+
+# -- MARC ------------------------------------------------------------------------------
+
+
+def marc_record(
+    control, title, *, leader_type="am", author=None, isbn=None, holdings=(), tag="852"
+):
+    from pymarc import Field, Indicators, Leader, Record, Subfield
+
+    record = Record(force_utf8=True)
+    record.leader = Leader(f"00000n{leader_type} a2200000 i 4500")
+    record.add_field(Field(tag="001", data=control))
+    if isbn:
+        record.add_field(
+            Field(tag="020", indicators=Indicators(" ", " "), subfields=[Subfield("a", isbn)])
+        )
+    if author:
+        record.add_field(
+            Field(tag="100", indicators=Indicators("1", " "), subfields=[Subfield("a", author)])
+        )
+    record.add_field(
+        Field(
+            tag="245",
+            indicators=Indicators("1", "0"),
+            subfields=[Subfield("a", f"{title} /"), Subfield("c", author or "")],
+        )
+    )
+    record.add_field(
+        Field(
+            tag="264",
+            indicators=Indicators(" ", "1"),
+            subfields=[Subfield("a", "東京 :"), Subfield("b", "新潮社,"), Subfield("c", "2003.")],
+        )
+    )
+    for barcode, point, note in holdings:
+        subfields = [Subfield("b", point), Subfield("p", barcode)]
+        if note:
+            subfields.append(Subfield("x", note))
+        record.add_field(Field(tag=tag, indicators=Indicators(" ", " "), subfields=subfields))
+    return record
+
+
+def marc_file(*records) -> io.BytesIO:
+    return io.BytesIO(b"".join(r.as_marc() for r in records))
+
+
+def test_marc_import_reads_title_author_publisher_isbn_and_holdings(db):
+    data = marc_file(
+        marc_record(
+            "JP0001",
+            "人間失格",
+            author="太宰, 治,",
+            isbn="9784101006055 (文庫)",
+            holdings=[("M0011", "main", None), ("M0012", "center", None)],
+        ),
+        marc_record("JP0002", "広辞苑", holdings=[("M0021", "main", "禁帯出")], tag="949"),
+        marc_record("JP0003", "文藝春秋", leader_type="as", holdings=[("M0031", "nango", "")]),
+        marc_record("JP0004", "七人の侍", leader_type="gm", holdings=[("M0041", "main", "")]),
+    )
+    with db.write() as s:
+        result = import_marc(s, data, PROFILE)
+    assert (result.titles, result.copies) == (4, 5)
+    with db.read() as s:
+        t = s.get(Title, "JP0001")
+        assert (t.title, t.author, t.publisher, t.year, t.isbn) == (
+            "人間失格",
+            "太宰, 治",
+            "新潮社",
+            2003,
+            "9784101006055",
+        )
+        assert s.get(Copy, "M0012").point == "center"
+        assert s.get(Copy, "M0021").loanable is False
+        assert s.get(Title, "JP0003").type == "magazine"
+        assert s.get(Title, "JP0004").type == "av"
+        assert [x.id for x in search_titles(s, "ダザイ")[0]] == []  # no reading, no match
+        assert [x.id for x in search_titles(s, "太宰")[0]] == ["JP0001"]
+
+
+def test_marc_reimport_updates(db):
+    with db.write() as s:
+        import_marc(
+            s, marc_file(marc_record("JP1", "羅生門", holdings=[("X1", "main", "")])), PROFILE
+        )
+    with db.write() as s:
+        import_marc(
+            s, marc_file(marc_record("JP1", "羅生門・鼻", holdings=[("X1", "nango", "")])), PROFILE
+        )
+    assert counts(db) == (1, 1)
+    with db.read() as s:
+        assert s.get(Title, "JP1").title == "羅生門・鼻"
+
+
+def test_marc_bad_record_names_it_and_imports_nothing(db):
+    data = marc_file(
+        marc_record("JP1", "羅生門", holdings=[("X1", "main", "")]),
+        marc_record("JP2", "鼻", holdings=[("X2", "osaka", "")]),
+    )
+    expected = r"record 2 \(001 JP2\).*point 'osaka'"
+    with pytest.raises(CatalogImportError, match=expected), db.write() as s:
+        import_marc(s, data, PROFILE)
+    assert counts(db) == (0, 0)
