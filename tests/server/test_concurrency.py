@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
+from tests.conftest import bin_path
 from tests.server.conftest import PASSWORD, add_title
 
 pytestmark = pytest.mark.e2e
@@ -133,4 +134,37 @@ def test_r22_parallel_checkins_of_one_copy_assign_it_once(live_server_any):
         ]
     assert len([r for r in statuses if r["status"] == "ready"]) == 1
     assert sorted(r["position"] for r in statuses if r["status"] == "waiting") == list(range(1, 20))
+    db.dispose()
+
+
+def test_r14_two_daily_jobs_at_once_expire_each_hold_once(live_server_any):
+    import subprocess
+
+    from sqlalchemy import func, select
+
+    from libcli.server.db.models import Reservation
+    from libcli.server.service import reservations
+
+    settings, db, cards = _setup(live_server_any, patrons=6, titles=6)
+    today = dt.date(2026, 12, 1)
+    with db.write() as s:
+        for n, card in enumerate(cards):
+            reservations.place(
+                s, settings, card, [f"R-{n:02d}"], pickup="main", contact="none", today=today
+            )
+            reservations.place(
+                s, settings, cards[(n + 1) % 6], [f"R-{n:02d}"], pickup="main", contact="none"
+            )
+    for n in range(6):
+        live_server_any.console("checkin", f"R-{n:02d}-1", "--at", "main", "--date", "2026-12-01")
+    env = live_server_any.env
+    cmd = [str(bin_path("libcli-server")), "run-daily", "--date", "2026-12-20"]
+    jobs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [job.communicate(timeout=120)[0] for job in jobs]
+    assert all(job.returncode == 0 for job in jobs), outputs
+    expired = sum(int(out.split(": ")[1].split(" expired")[0]) for out in outputs)
+    assert expired == 6, outputs
+    with db.read() as s:
+        ready = s.scalar(select(func.count()).where(Reservation.status == "ready"))
+        assert ready == 6  # the second in each queue got the copy, exactly once
     db.dispose()
