@@ -1,0 +1,88 @@
+"""What one run of `libcli` knows: profile, settings, server, language, the session token.
+
+Built by the root command from the global options and handed to every command, so the
+commands stay thin: parse, ask `App` for a client, call it, render.
+Nothing heavy is imported here at module level.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from libcli.config import DEFAULT_PROFILE, Settings
+from libcli.errors import CredentialStoreError, NotLoggedIn
+
+if TYPE_CHECKING:
+    from libcli.client import LibraryClient
+    from libcli.credentials import StoredToken
+
+
+class App:
+    def __init__(
+        self,
+        *,
+        profile: str = DEFAULT_PROFILE,
+        overrides: dict[str, tuple[Any, str]] | None = None,
+        insecure: bool = False,
+        debug: bool = False,
+    ) -> None:
+        self.profile = profile
+        self.settings = Settings(profile, overrides)
+        self.insecure = insecure
+        self.debug = debug
+
+    @property
+    def lang(self) -> str:
+        from libcli.i18n import current_lang
+
+        return current_lang()
+
+    @cached_property
+    def server(self) -> str:
+        from libcli.client import ensure_safe_url
+
+        return ensure_safe_url(self.settings.get("server"), insecure=self.insecure)
+
+    @property
+    def card(self) -> str | None:
+        return self.settings.get("card")
+
+    # -- the session token -------------------------------------------------------------
+
+    def token(self) -> StoredToken:
+        """The token in the documented lookup order; NotLoggedIn when there is none."""
+        from libcli.credentials import find_token
+
+        found = find_token(self.server, self.card, self.settings.get("token_storage"))
+        if found is None:
+            raise NotLoggedIn()
+        return found
+
+    def optional_token(self) -> str | None:
+        """For public reads: a token if one is at hand, else anonymous (verdicts still shown)."""
+        try:
+            return self.token().token
+        except (NotLoggedIn, CredentialStoreError):
+            return None
+
+    # -- clients -----------------------------------------------------------------------
+
+    def client(self, *, login: bool = True) -> LibraryClient:
+        from libcli.client import LibraryClient
+
+        token = self.token().token if login else None
+        return LibraryClient(self.server, token=token, lang=self.lang)
+
+    def public_client(self) -> LibraryClient:
+        from libcli.client import LibraryClient
+
+        server = self.server
+        return LibraryClient(server, token=self.optional_token(), lang=self.lang)
+
+    # -- the completion cache ----------------------------------------------------------
+
+    def remember(self, **sections: list[dict[str, Any]]) -> None:
+        from libcli import cache
+
+        cache.update(self.profile, **sections)

@@ -1,0 +1,153 @@
+"""Session commands: login, logout, whoami (R1)."""
+
+from __future__ import annotations
+
+import contextlib
+
+import click
+
+from libcli.cli.base import (
+    ask_password,
+    command,
+    exit_with,
+    json_option,
+    option,
+    pass_app,
+    password_stdin_option,
+    read_stdin_lines,
+)
+from libcli.i18n import _
+
+
+@command()
+@click.argument("card", required=False)
+@password_stdin_option("Read the password from the first line of standard input.")
+@option(
+    "--insecure-storage",
+    is_flag=True,
+    help="Keep the session token in a 0600 file instead of the system keyring.",
+)
+@pass_app
+def login(app, card: str | None, password_stdin: bool, insecure_storage: bool) -> None:
+    """Log in with your library card number and password (R1).
+
+    CARD is the 9-digit number under the barcode of your card (default: the card of
+    this profile). The session token is kept in the system keyring.
+    """
+    from libcli import credentials
+    from libcli.errors import UsageProblem
+    from libcli.output import say, stdin_is_tty, warn
+
+    card = card or app.card
+    if not card:
+        if password_stdin or not stdin_is_tty():
+            raise UsageProblem("card_needed")
+        card = click.prompt(_("Card number"), err=True)
+    from libcli.config import check_value
+
+    card = check_value("card", card)
+    server = app.server
+    if not insecure_storage:
+        credentials.check_keyring()  # before the password is typed
+    if password_stdin:
+        (password,) = read_stdin_lines(1, _("the password"))
+    else:
+        password = ask_password(_("Password"))
+
+    client = app.client(login=False)
+    session = client.login(card, password)
+    token = session["token"]
+    try:
+        stored = credentials.save_token(server, card, token, insecure_storage=insecure_storage)
+    except Exception:
+        client.token = token
+        with contextlib.suppress(Exception):
+            client.logout()  # do not leave a session nobody can use
+        raise
+    app.settings.set("card", card)
+    app.settings.set("token_storage", stored.source)
+    if app.settings.lookup("server")[1] == "flag":
+        app.settings.set("server", server)
+    patron = session.get("patron") or {}
+    say(
+        _("Logged in as {name} (card {card}) at {server}.").format(
+            name=patron.get("name") or card, card=card, server=server
+        )
+    )
+    if insecure_storage:
+        warn(
+            _("Warning: the session token is stored in plain text in {where}.").format(
+                where=stored.location
+            )
+        )
+
+
+@command()
+@pass_app
+def logout(app) -> None:
+    """Log out: end the session on the server and forget the token here."""
+    from libcli import credentials
+    from libcli.errors import ApiError, NotLoggedIn
+    from libcli.output import say
+
+    try:
+        stored = app.token()
+    except NotLoggedIn:
+        say(_("You were not logged in."))
+        return
+    try:
+        app.client().logout()
+    except ApiError as exc:
+        if exc.code != "auth_required":
+            raise
+    if stored.source != "env":
+        credentials.forget_token(app.server, app.card, app.settings.get("token_storage"))
+        say(_("Logged out."))
+    else:
+        say(_("Logged out. The session of LIBCLI_TOKEN has ended; unset the variable."))
+    from libcli import cache
+
+    cache.clear(app.profile)
+
+
+@command()
+@json_option
+@pass_app
+def whoami(app, as_json: bool) -> None:
+    """Show who is logged in, at which server, and where the token is stored (masked).
+
+    Exits with 4 when logged out or when the session has ended.
+    """
+    from libcli.output import emit_json, table
+
+    stored = app.token()
+    me = app.client().me()
+    info = {
+        "card": me.get("card"),
+        "name": me.get("name"),
+        "email": me.get("email"),
+        "phone": me.get("phone"),
+        "server": app.server,
+        "profile": app.profile,
+        "token_source": stored.source,
+        "token_location": stored.location,
+        "token": stored.masked,
+        "session_expires_at": me.get("session_expires_at"),
+    }
+    if as_json:
+        emit_json(info)
+        return
+    labels = {
+        "card": _("Card"),
+        "name": _("Name"),
+        "email": _("Email"),
+        "phone": _("Phone"),
+        "server": _("Server"),
+        "profile": _("Profile"),
+        "token_location": _("Token stored in"),
+        "token": _("Token"),
+        "session_expires_at": _("Session expires"),
+    }
+    rows = [(label, info[key] or "-") for key, label in labels.items()]
+    table([_("Item"), _("Value")], rows)
+    exit_with(0)

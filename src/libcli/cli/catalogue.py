@@ -1,0 +1,138 @@
+"""Catalogue commands: search and show (R9: search the catalogue; R5–R8 verdicts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from libcli.cli.base import command, complete_titles, json_option, option, pass_app
+from libcli.i18n import _
+
+
+def verdict_cell(item: dict[str, Any]) -> str:
+    """'can be reserved' or the server's reason in the patron's words (red on a terminal)."""
+    from libcli.output import Refused
+    from libcli.vocab import reason_text
+
+    if item.get("reservable"):
+        return _("can be reserved")
+    return Refused(_("cannot be reserved: {reason}").format(reason=reason_text(item.get("reason"))))
+
+
+def summary_json(item: dict[str, Any]) -> dict[str, Any]:
+    keys = ("id", "title", "author", "publisher", "year", "type")
+    data = {k: item.get(k) for k in keys}
+    data.update(
+        copies=item.get("copies"),
+        available=item.get("available"),
+        reservable=bool(item.get("reservable")),
+        reason=item.get("reason"),
+    )
+    return data
+
+
+@command()
+@click.argument("query")
+@option(
+    "--type",
+    "material_type",
+    type=click.Choice(["book", "magazine", "av"]),
+    help="Only this material type.",
+)
+@option(
+    "--limit",
+    type=click.IntRange(1, 100),
+    default=20,
+    show_default=True,
+    help="How many titles to show.",
+)
+@option("--offset", type=click.IntRange(0), default=0, help="Skip this many titles (paging).")
+@json_option
+@pass_app
+def search(
+    app, query: str, material_type: str | None, limit: int, offset: int, as_json: bool
+) -> None:
+    """Search the catalogue by title, author, publisher or ISBN.
+
+    Each title shows how many copies are on the shelf and whether it can be reserved
+    online, with the reason when not.
+    """
+    from libcli.output import emit_json, say, table
+    from libcli.vocab import MATERIAL_TYPES, label
+
+    result = app.public_client().search(query, type=material_type, limit=limit, offset=offset)
+    items = result.get("items", [])
+    app.remember(titles=[{"id": i.get("id"), "title": i.get("title")} for i in items])
+    if as_json:
+        emit_json([summary_json(i) for i in items])
+        return
+    rows = [
+        (
+            i.get("id"),
+            i.get("title"),
+            i.get("author"),
+            i.get("year"),
+            label(MATERIAL_TYPES, i.get("type")),
+            f"{i.get('available', 0)}/{i.get('copies', 0)}",
+            verdict_cell(i),
+        )
+        for i in items
+    ]
+    headers = [_("ID"), _("Title"), _("Author"), _("Year"), _("Type"), _("On shelf"), _("Online")]
+    table(headers, rows, empty=_("No titles found."))
+    total = result.get("total")
+    if items and isinstance(total, int) and total > offset + len(items):
+        say(
+            _("{shown} of {total} titles; see more with --offset {next}.").format(
+                shown=len(items), total=total, next=offset + len(items)
+            ),
+            err=True,
+        )
+
+
+@command()
+@click.argument("title_id", shell_complete=complete_titles)
+@json_option
+@pass_app
+def show(app, title_id: str, as_json: bool) -> None:
+    """Show one title: its copies (point, 禁帯区分, 状態, due date) and the online verdict."""
+    from libcli.output import emit_json, say, table
+    from libcli.vocab import COPY_STATES, LOAN_CATEGORIES, MATERIAL_TYPES, label, point_name
+
+    item = app.public_client().title(title_id)
+    copies = item.get("copies") if isinstance(item.get("copies"), list) else []
+    app.remember(titles=[{"id": item.get("id"), "title": item.get("title")}])
+    if as_json:
+        data = summary_json(item)
+        data["isbn"] = item.get("isbn")
+        data["copies"] = [
+            {k: c.get(k) for k in ("barcode", "point", "loanable", "state", "due_date")}
+            for c in copies
+        ]
+        emit_json(data)
+        return
+    fields = [
+        (_("ID"), item.get("id")),
+        (_("Title"), item.get("title")),
+        (_("Author"), item.get("author")),
+        (_("Publisher"), item.get("publisher")),
+        (_("Year"), item.get("year")),
+        (_("Type"), label(MATERIAL_TYPES, item.get("type"))),
+        (_("ISBN"), item.get("isbn")),
+        (_("Online"), verdict_cell(item)),
+    ]
+    table([_("Item"), _("Value")], [(k, "-" if v in (None, "") else v) for k, v in fields])
+    say("")
+    rows = [
+        (
+            c.get("barcode"),
+            point_name(c.get("point")),
+            label(LOAN_CATEGORIES, bool(c.get("loanable"))),
+            label(COPY_STATES, c.get("state")),
+            c.get("due_date") or "",
+        )
+        for c in copies
+    ]
+    headers = [_("Barcode"), _("Service point"), _("Loan category"), _("State"), _("Due date")]
+    table(headers, rows, empty=_("The library holds no copy of this title."))

@@ -1,0 +1,181 @@
+"""The root command: global options, the lazy subcommand table, and the one place where
+errors become one line on stderr and an exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from libcli.cli.base import LazyGroup, LocalizedOption, complete_profiles, option
+from libcli.exit_codes import ExitCode
+from libcli.i18n import _
+
+#: name -> "module:attribute"; a module is imported only when its command is used.
+SUBCOMMANDS = {
+    "login": "libcli.cli.auth:login",
+    "logout": "libcli.cli.auth:logout",
+    "whoami": "libcli.cli.auth:whoami",
+    "search": "libcli.cli.catalogue:search",
+    "show": "libcli.cli.catalogue:show",
+    "fav": "libcli.cli.favorites:fav",
+    "reserve": "libcli.cli.reservations:reserve",
+    "status": "libcli.cli.reservations:status",
+    "cancel": "libcli.cli.reservations:cancel",
+    "passwd": "libcli.cli.account:passwd",
+    "email": "libcli.cli.account:email",
+    "config": "libcli.cli.configure:config",
+}
+
+
+def _debug_requested(args: list[str]) -> bool:
+    return "--debug" in args or bool(os.environ.get("LIBCLI_DEBUG"))
+
+
+class RootGroup(LazyGroup):
+    """Runs the program and turns every failure into one line and an exit code."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: list[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        args = list(sys.argv[1:] if args is None else args)
+        try:
+            # Early, so Click's own texts ("Usage:") are in the patron's language too;
+            # --lang (eager) and --profile refine it later.
+            from libcli.i18n import resolve_lang, set_language
+
+            set_language(resolve_lang())
+            rv = super().main(
+                args, prog_name or "libcli", complete_var, standalone_mode=False, **extra
+            )
+        except click.exceptions.Exit as exc:
+            code = exc.exit_code
+        except click.ClickException as exc:
+            exc.show()
+            code = ExitCode.USAGE if isinstance(exc, click.UsageError) else exc.exit_code
+        except (click.Abort, KeyboardInterrupt, EOFError):
+            click.echo(file=sys.stderr)
+            click.echo(_("Interrupted."), err=True)
+            code = ExitCode.INTERRUPTED
+        except BrokenPipeError:
+            _quiet_broken_pipe()
+            code = ExitCode.OK
+        except Exception as exc:
+            code = report(exc, debug=_debug_requested(args))
+        else:
+            code = rv if isinstance(rv, int) else ExitCode.OK
+        if not standalone_mode:
+            return int(code)
+        sys.exit(int(code))
+
+
+def report(exc: BaseException, *, debug: bool) -> int:
+    """Print one line for the patron (the traceback too with --debug); return the exit code."""
+    from libcli.errors import MESSAGES, LibcliError
+    from libcli.output import clean_lines
+
+    if debug:
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    if isinstance(exc, LibcliError):
+        message, code = exc.message(), exc.exit_code
+    else:
+        detail = type(exc).__name__
+        message, code = _(MESSAGES["unexpected"]).format(detail=detail), ExitCode.UNEXPECTED
+    line = " ".join(clean_lines(message).split())
+    click.echo(_("Error: {message}").format(message=line), err=True)
+    return int(code)
+
+
+def _quiet_broken_pipe() -> None:
+    # The reader went away (`libcli search x | head -1`): stop without a traceback.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value:
+        from libcli.i18n import set_language
+
+        set_language(value)
+    return value
+
+
+@click.group(
+    cls=RootGroup,
+    lazy_subcommands=SUBCOMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@option(
+    "--server",
+    metavar="URL",
+    envvar="LIBCLI_SERVER",
+    help="Address of the library server (default: the config file, else http://127.0.0.1:8765).",
+)
+@option(
+    "--profile",
+    metavar="NAME",
+    envvar="LIBCLI_PROFILE",
+    default="default",
+    shell_complete=complete_profiles,
+    help="Settings and login of another card on this machine (a family).",
+)
+@option(
+    "--lang",
+    type=click.Choice(["ja", "en"]),
+    envvar="LIBCLI_LANG",
+    is_eager=True,
+    expose_value=False,
+    callback=_set_lang,
+    help="Language of messages (default: the config file, else the locale).",
+)
+@option(
+    "--insecure",
+    is_flag=True,
+    help="Allow a plain http:// server that is not this machine.",
+)
+@option("--debug", is_flag=True, help="Show the full traceback of errors.")
+@click.version_option(
+    package_name="libcli",
+    prog_name="libcli",
+    message="%(prog)s %(version)s",
+    cls=LocalizedOption,
+    help="Show the version and exit.",
+)
+@click.pass_context
+def cli(ctx: click.Context, server: str | None, profile: str, insecure: bool, debug: bool) -> None:
+    """Reserve books of Hachinohe City Library from the command line.
+
+    Log in with your library card number, search the catalogue, collect titles in your
+    favorites, reserve them for pickup at a service point, and follow your loans and
+    reservations. Run `libcli COMMAND --help` for each command.
+    """
+    from click.core import ParameterSource
+
+    from libcli.app import App
+    from libcli.config import check_profile
+    from libcli.i18n import current_lang, resolve_lang, set_language
+
+    check_profile(profile)
+    if ctx.get_parameter_source("lang") in (None, ParameterSource.DEFAULT):
+        set_language(resolve_lang(profile=profile))
+    current_lang()
+    overrides = {}
+    if server:
+        source = ctx.get_parameter_source("server")
+        overrides["server"] = (
+            server,
+            "env:LIBCLI_SERVER" if source == ParameterSource.ENVIRONMENT else "flag",
+        )
+    ctx.obj = App(profile=profile, overrides=overrides, insecure=insecure, debug=debug)

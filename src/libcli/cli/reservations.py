@@ -1,0 +1,344 @@
+"""Reservations: reserve (R9, R10), status (R11), cancel (R12)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from libcli.cli.base import (
+    CONTACT,
+    POINT,
+    command,
+    complete_reservations,
+    complete_titles,
+    confirm,
+    exit_with,
+    json_option,
+    option,
+    pass_app,
+    yes_option,
+)
+from libcli.i18n import _
+
+
+def _rid(value: Any) -> Any:
+    """Reservation ids as the server spells them (numbers stay numbers in JSON)."""
+    text = str(value)
+    return int(text) if text.isdigit() else text
+
+
+def _choose(app, key: str, value: Any, option_name: str, param_type: Any, yes: bool) -> Any:
+    """flag > env > config > a prompt on a terminal; a usage error for scripts."""
+    from libcli.errors import UsageProblem
+    from libcli.output import stdin_is_tty
+
+    if value is not None:
+        return value
+    configured = app.settings.get(key)
+    if configured is not None:
+        return configured
+    if yes or not stdin_is_tty():
+        raise UsageProblem("choice_needed", option=option_name, key=key)
+    from libcli.vocab import CONTACT_METHODS, POINTS, label, point_name
+
+    if key == "pickup":
+        choices = ", ".join(f"{code}={point_name(code)}" for code in POINTS)
+        question = _("Pickup point")
+    else:
+        choices = ", ".join(f"{code}={label(CONTACT_METHODS, code)}" for code in CONTACT_METHODS)
+        question = _("Contact method")
+    return click.prompt(f"{question} ({choices})", type=param_type, err=True)
+
+
+@command()
+@click.argument("title_ids", nargs=-1, shell_complete=complete_titles)
+@option(
+    "--favorites", "from_favorites", is_flag=True, help="Reserve every title in your favorites."
+)
+@option("--pickup", type=POINT, help="Pickup point (default: the config file's `pickup`).")
+@option("--contact", type=CONTACT, help="How the library tells you it is ready (R13).")
+@option(
+    "--email-confirmation/--no-email-confirmation",
+    default=None,
+    help="Send a confirmation mail (default: the config file, else no).",
+)
+@yes_option
+@json_option
+@pass_app
+def reserve(
+    app,
+    title_ids: tuple[str, ...],
+    from_favorites: bool,
+    pickup: str | None,
+    contact: str | None,
+    email_confirmation: bool | None,
+    yes: bool,
+    as_json: bool,
+) -> None:
+    """Reserve titles for pickup at a service point (R9).
+
+    Every title is shown with its verdict first; those that cannot be reserved online
+    are marked (red on a terminal) with the reason and dropped. Then the pickup point,
+    contact method and confirmation mail are shown and you confirm (--yes skips the
+    question; without a terminal --yes is required). Exits with 5 when any title was
+    not reserved.
+    """
+    from libcli.cli.catalogue import verdict_cell
+    from libcli.errors import NotFoundError, UsageProblem
+    from libcli.exit_codes import ExitCode
+    from libcli.output import Refused, emit_json, say, stdout_is_tty, table
+    from libcli.vocab import CONTACT_METHODS, label, point_name, reason_text
+
+    client = app.client()
+    candidates: list[dict[str, Any]] = []
+    if from_favorites:
+        candidates.extend(client.favorites())
+    known = {str(c.get("id")) for c in candidates}
+    for title_id in dict.fromkeys(title_ids):
+        if title_id in known:
+            continue
+        try:
+            candidates.append(client.title(title_id))
+        except NotFoundError:
+            candidates.append({"id": title_id, "reservable": False, "reason": "not_found"})
+    if not candidates:
+        raise UsageProblem("nothing_to_reserve")
+
+    preview_err = as_json or not stdout_is_tty()  # keep stdout for the results
+    table(
+        [_("ID"), _("Title"), _("Online")],
+        [(c.get("id"), c.get("title") or "", verdict_cell(c)) for c in candidates],
+        err=preview_err,
+    )
+    wanted = [c for c in candidates if c.get("reservable")]
+    skipped = [
+        {"id": c.get("id"), "title": c.get("title"), "reason": c.get("reason")}
+        for c in candidates
+        if not c.get("reservable")
+    ]
+    reserved: list[dict[str, Any]] = []
+
+    if wanted:
+        pickup = _choose(app, "pickup", pickup, "--pickup", POINT, yes)
+        contact = _choose(app, "contact", contact, "--contact", CONTACT, yes)
+        if email_confirmation is None:
+            email_confirmation = bool(app.settings.get("email_confirmation"))
+        say(
+            _("Pickup: {pickup}   Contact: {contact}   Confirmation mail: {mail}").format(
+                pickup=point_name(pickup),
+                contact=label(CONTACT_METHODS, contact),
+                mail=_("yes") if email_confirmation else _("no"),
+            ),
+            err=preview_err,
+        )
+        if not confirm(_("Reserve {count} title(s)?").format(count=len(wanted)), yes=yes):
+            say(_("Nothing was reserved."), err=True)
+            return
+        result = client.reserve(
+            [w["id"] for w in wanted],
+            pickup=pickup,
+            contact=contact,
+            email_confirmation=email_confirmation,
+        )
+        reserved = [
+            {k: r.get(k) for k in ("reservation_id", "id", "title", "position")}
+            for r in result.get("reserved", [])
+        ]
+        skipped += [
+            {k: s.get(k) for k in ("id", "title", "reason")} for s in result.get("skipped", [])
+        ]
+        _remember(app, reserved)
+
+    if as_json:
+        emit_json({"reserved": reserved, "skipped": skipped})
+    else:
+        rows = [
+            (
+                r["reservation_id"],
+                r["id"],
+                r.get("title") or "",
+                _("reserved (queue position {position})").format(position=r.get("position"))
+                if r.get("position")
+                else _("reserved"),
+            )
+            for r in reserved
+        ] + [
+            (
+                "-",
+                s["id"],
+                s.get("title") or "",
+                Refused(_("not reserved: {reason}").format(reason=reason_text(s.get("reason")))),
+            )
+            for s in skipped
+        ]
+        table([_("Reservation"), _("ID"), _("Title"), _("Result")], rows)
+    exit_with(ExitCode.REFUSED if skipped else ExitCode.OK)
+
+
+def _remember(app, reserved: list[dict[str, Any]]) -> None:
+    from libcli import cache
+
+    data = cache.load(app.profile)
+    gone = {str(r["id"]) for r in reserved}
+    favorites = [f for f in data.get("favorites", []) if str(f.get("id")) not in gone]
+    reservations = data.get("reservations", []) + [
+        {"id": r["reservation_id"], "title": r.get("title"), "status": "waiting"} for r in reserved
+    ]
+    app.remember(favorites=favorites, reservations=reservations)
+
+
+def _reservation_state(r: dict[str, Any]) -> str:
+    from libcli.vocab import RESERVATION_STATES, label
+
+    text = label(RESERVATION_STATES, r.get("status"))
+    if r.get("status") == "waiting" and r.get("position"):
+        return _("{state} (No. {position} in the queue)").format(state=text, position=r["position"])
+    if r.get("status") == "ready" and r.get("pickup_deadline"):
+        return _("{state} (until {date})").format(state=text, date=r["pickup_deadline"])
+    return text
+
+
+@command()
+@json_option
+@pass_app
+def status(app, as_json: bool) -> None:
+    """Show your loans (with due dates) and reservations (利用状況参照, R11).
+
+    A waiting reservation shows its place in the queue; a ready one (受取可) the last day
+    to collect it at the pickup point.
+    """
+    from libcli.output import emit_json, say, stdout_is_tty, table
+    from libcli.vocab import CONTACT_METHODS, label, point_name
+
+    data = app.client().status()
+    loans = data.get("loans", [])
+    reservations = data.get("reservations", [])
+    app.remember(
+        reservations=[
+            {"id": r.get("reservation_id"), "title": r.get("title"), "status": r.get("status")}
+            for r in reservations
+        ]
+    )
+    if as_json:
+        emit_json(
+            {
+                "loans": [
+                    {k: loan.get(k) for k in ("barcode", "id", "title", "due_date")}
+                    for loan in loans
+                ],
+                "reservations": [
+                    {
+                        k: r.get(k)
+                        for k in (
+                            "reservation_id",
+                            "id",
+                            "title",
+                            "status",
+                            "pickup",
+                            "contact",
+                            "position",
+                            "ready_since",
+                            "pickup_deadline",
+                        )
+                    }
+                    for r in reservations
+                ],
+            }
+        )
+        return
+    tty = stdout_is_tty()
+    # Piped, every row starts with its kind so one stream stays easy to cut(1).
+    loan_rows = [
+        (*(() if tty else ("loan",)), x.get("barcode"), x.get("title"), x.get("due_date"))
+        for x in loans
+    ]
+    if tty:
+        say(_("Loans"))
+    table([_("Barcode"), _("Title"), _("Due date")], loan_rows, empty=_("No loans."))
+    if tty:
+        say("")
+        say(_("Reservations"))
+    res_rows = [
+        (
+            *(() if tty else ("reservation",)),
+            r.get("reservation_id"),
+            r.get("title"),
+            _reservation_state(r),
+            point_name(r.get("pickup")),
+            label(CONTACT_METHODS, r.get("contact")),
+        )
+        for r in reservations
+    ]
+    table(
+        [_("Reservation"), _("Title"), _("State"), _("Pickup"), _("Contact")],
+        res_rows,
+        empty=_("No reservations."),
+    )
+
+
+@command()
+@click.argument("reservation_ids", nargs=-1, required=True, shell_complete=complete_reservations)
+@yes_option
+@json_option
+@pass_app
+def cancel(app, reservation_ids: tuple[str, ...], yes: bool, as_json: bool) -> None:
+    """Cancel reservations (R12).
+
+    A reservation that is ready for pickup (受取可) cannot be cancelled online: phone the
+    library. Exits with 5 when any reservation was refused, 6 when one was not found.
+    """
+    from libcli import cache
+    from libcli.errors import NotFoundError, RefusedError
+    from libcli.exit_codes import ExitCode
+    from libcli.output import emit_json, refused, say
+
+    ids = [_rid(r) for r in dict.fromkeys(reservation_ids)]
+    titles = {str(e["id"]): e.get("title") for e in cache.entries(app.profile, "reservations")}
+    client = app.client()
+    question = _("Cancel {count} reservation(s)?").format(count=len(ids))
+    known = [t for t in (titles.get(str(i)) for i in ids) if t]
+    if known:
+        question = f"{question} ({', '.join(known)})"
+    if not confirm(question, yes=yes):
+        say(_("Nothing was cancelled."), err=True)
+        return
+
+    cancelled: list[Any] = []
+    problems: list[dict[str, Any]] = []
+    for rid in ids:
+        try:
+            client.cancel(rid)
+        except NotFoundError:
+            problems.append({"reservation_id": rid, "reason": "not_found"})
+            refused(_("Reservation {id} was not found.").format(id=rid), err=as_json)
+            continue
+        except RefusedError as exc:
+            problems.append({"reservation_id": rid, "reason": exc.code})
+            if exc.code == "ready_cannot_cancel" and not exc.params.get("phone"):
+                exc.params["phone"] = _library_phone(client)
+            refused(
+                _("Reservation {id}: {message}").format(id=rid, message=exc.message()),
+                err=as_json,
+            )
+            continue
+        cancelled.append(rid)
+        if not as_json:
+            say(_("Cancelled reservation {id}.").format(id=rid))
+
+    left = [e for e in cache.entries(app.profile, "reservations") if _rid(e["id"]) not in cancelled]
+    app.remember(reservations=left)
+    if as_json:
+        emit_json({"cancelled": cancelled, "refused": problems})
+    if any(p["reason"] != "not_found" for p in problems):
+        exit_with(ExitCode.REFUSED)
+    exit_with(ExitCode.NOT_FOUND if problems else ExitCode.OK)
+
+
+def _library_phone(client) -> str | None:
+    from libcli.errors import LibcliError
+
+    try:
+        return client.library().get("phone")
+    except LibcliError:
+        return None

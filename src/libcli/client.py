@@ -1,0 +1,236 @@
+"""The only module that speaks HTTP: a thin client of the libcli-server API (docs/api.md).
+
+One `requests.Session` factory sets the User-Agent, the timeouts and the retries (GET
+only: a retried POST could reserve twice). Every failure becomes a typed error from
+`libcli.errors` carrying the server's problem `code`; requests' exceptions are mapped
+here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from libcli.errors import ApiError, UnreachableError, UsageProblem, from_problem
+
+API_PREFIX = "/api/v1"
+#: (connect, read) seconds
+TIMEOUT = (5.0, 30.0)
+RETRIES = 3
+
+
+def user_agent() -> str:
+    import libcli
+
+    return f"libcli/{libcli.__version__} python-requests/{requests.__version__}"
+
+
+def make_session(retries: int = RETRIES, backoff: float = 0.3) -> requests.Session:
+    """The one HTTP session: User-Agent, JSON, and retries on GET/HEAD only."""
+    session = requests.Session()
+    session.headers["User-Agent"] = user_agent()
+    session.headers["Accept"] = "application/json, application/problem+json"
+    retry = Retry(
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
+        other=0,
+        allowed_methods=frozenset({"GET", "HEAD"}),
+        status_forcelist=(502, 503, 504),
+        backoff_factor=backoff,
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def ensure_safe_url(url: str, *, insecure: bool = False) -> str:
+    """Refuse plain http to anything but this machine unless --insecure; TLS stays verified."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise UsageProblem("bad_url", url=url)
+    if parts.scheme == "http" and not insecure and not is_loopback(parts.hostname):
+        raise UsageProblem("insecure_url", url=url)
+    return url.rstrip("/")
+
+
+class LibraryClient:
+    """`libcli-server`'s API, one method per route."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        lang: str = "en",
+        session: requests.Session | None = None,
+        timeout: tuple[float, float] = TIMEOUT,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.lang = lang
+        self.session = session or make_session()
+        self.timeout = timeout
+
+    # -- plumbing -----------------------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        auth: bool = True,
+        optional_auth: bool = False,
+    ) -> Any:
+        url = self.base_url + API_PREFIX + path
+        headers = {"Accept-Language": self.lang}
+        if self.token and (auth or optional_auth):
+            headers["Authorization"] = f"Bearer {self.token}"
+        try:
+            resp = self.session.request(
+                method, url, json=json, params=params, headers=headers, timeout=self.timeout
+            )
+        except requests.exceptions.SSLError as exc:
+            raise UnreachableError("tls_failed", url=self.base_url) from exc
+        except requests.exceptions.Timeout as exc:
+            raise UnreachableError("timeout", url=self.base_url) from exc
+        except requests.exceptions.RetryError as exc:
+            raise UnreachableError("server_error", url=self.base_url, status="5xx") from exc
+        except (requests.exceptions.ConnectionError, requests.exceptions.InvalidURL) as exc:
+            raise UnreachableError("unreachable", url=self.base_url) from exc
+        except requests.exceptions.RequestException as exc:
+            raise UnreachableError("unreachable", url=self.base_url) from exc
+
+        if resp.status_code >= 400:
+            error = from_problem(resp.status_code, _json_or_none(resp))
+            if optional_auth and self.token and error.code == "auth_required":
+                # A stale stored token must not stop a public read: ask again anonymously.
+                return LibraryClient(
+                    self.base_url, lang=self.lang, session=self.session, timeout=self.timeout
+                )._request(method, path, json=json, params=params, auth=False)
+            raise error
+        if resp.status_code == 204 or not resp.content:
+            return None
+        body = _json_or_none(resp)
+        if body is None:
+            raise ApiError("bad_response", status=resp.status_code, url=self.base_url)
+        return body
+
+    # -- public -------------------------------------------------------------------------
+
+    def health(self) -> Any:
+        return self._request("GET", "/health", auth=False)
+
+    def library(self) -> dict[str, Any]:
+        return self._request("GET", "/library", auth=False)
+
+    def search(
+        self, query: str, *, type: str | None = None, limit: int = 20, offset: int = 0
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {"q": query, "limit": limit, "offset": offset}
+        if type:
+            params["type"] = type
+        return self._request("GET", "/catalog/search", params=params, optional_auth=True)
+
+    def title(self, title_id: str) -> dict[str, Any]:
+        return self._request("GET", f"/catalog/titles/{_seg(title_id)}", optional_auth=True)
+
+    def login(self, card: str, password: str) -> dict[str, Any]:
+        return self._request(
+            "POST", "/auth/login", json={"card": card, "password": password}, auth=False
+        )
+
+    def request_password_reset(self, card: str, email: str) -> Any:
+        return self._request(
+            "POST", "/password-reset", json={"card": card, "email": email}, auth=False
+        )
+
+    def confirm_password_reset(self, token: str, new_password: str) -> None:
+        self._request(
+            "POST",
+            "/password-reset/confirm",
+            json={"token": token, "new_password": new_password},
+            auth=False,
+        )
+
+    # -- the patron's own ---------------------------------------------------------------
+
+    def logout(self) -> None:
+        self._request("POST", "/auth/logout")
+
+    def me(self) -> dict[str, Any]:
+        return self._request("GET", "/me")
+
+    def change_password(self, current_password: str, new_password: str) -> None:
+        self._request(
+            "PUT",
+            "/me/password",
+            json={"current_password": current_password, "new_password": new_password},
+        )
+
+    def change_email(self, email: str, current_password: str) -> dict[str, Any]:
+        return self._request(
+            "PUT", "/me/email", json={"email": email, "current_password": current_password}
+        )
+
+    def favorites(self) -> list[dict[str, Any]]:
+        return (self._request("GET", "/favorites") or {}).get("items", [])
+
+    def add_favorite(self, title_id: str) -> None:
+        self._request("PUT", f"/favorites/{_seg(title_id)}")
+
+    def remove_favorite(self, title_id: str) -> None:
+        self._request("DELETE", f"/favorites/{_seg(title_id)}")
+
+    def reserve(
+        self, title_ids: list[str], *, pickup: str, contact: str, email_confirmation: bool
+    ) -> dict[str, Any]:
+        return self._request(
+            "POST",
+            "/reservations",
+            json={
+                "title_ids": list(title_ids),
+                "pickup": pickup,
+                "contact": contact,
+                "email_confirmation": email_confirmation,
+            },
+        )
+
+    def status(self) -> dict[str, Any]:
+        return self._request("GET", "/status")
+
+    def cancel(self, reservation_id: str) -> None:
+        self._request("DELETE", f"/reservations/{_seg(reservation_id)}")
+
+
+def _seg(value: object) -> str:
+    return quote(str(value), safe="")
+
+
+def _json_or_none(resp: requests.Response) -> Any:
+    try:
+        return resp.json()
+    except ValueError:
+        return None

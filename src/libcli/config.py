@@ -1,0 +1,311 @@
+"""The patron's settings: a TOML file with one table per profile (a family shares a machine).
+
+```toml
+[default]
+server = "https://library.example.org"
+pickup = "main"
+
+[hanako]
+card = "123456789"
+contact = "email"
+```
+Each value comes from, in order: a command-line flag, an environment variable, the
+profile's table, the `[default]` table (for shared keys), the built-in default.
+The file lives in `click.get_app_dir("libcli")` or `$LIBCLI_CONFIG_DIR`, is read with
+tomllib, written with tomli-w, and created 0600 (it names the card).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from libcli.errors import ConfigError, UsageProblem
+from libcli.i18n import N_
+
+CONFIG_DIR_ENV = "LIBCLI_CONFIG_DIR"
+PROFILE_ENV = "LIBCLI_PROFILE"
+CONFIG_FILE = "config.toml"
+DEFAULT_PROFILE = "default"
+DEFAULT_SERVER = "http://127.0.0.1:8765"
+_PROFILE_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def config_dir() -> Path:
+    env = os.environ.get(CONFIG_DIR_ENV)
+    if env:
+        return Path(env)
+    import click
+
+    return Path(click.get_app_dir("libcli"))
+
+
+def config_path() -> Path:
+    return config_dir() / CONFIG_FILE
+
+
+def check_profile(name: str) -> str:
+    if not _PROFILE_RE.match(name):
+        raise UsageProblem("profile_name", name=name)
+    return name
+
+
+# -- value checks -------------------------------------------------------------------------
+
+
+def _server(value: Any) -> str:
+    text = str(value).strip().rstrip("/")
+    if not re.match(r"^https?://[^/\s]+", text):
+        raise ValueError(N_("give an address like https://library.example.org"))
+    if text.endswith("/api/v1"):
+        text = text[: -len("/api/v1")]
+    return text
+
+
+def _pickup(value: Any) -> str:
+    from libcli.vocab import normalize_point
+
+    try:
+        return normalize_point(str(value))
+    except ValueError:
+        raise ValueError(N_("one of main, nango, center")) from None
+
+
+def _contact(value: Any) -> str:
+    from libcli.vocab import normalize_contact
+
+    try:
+        return normalize_contact(str(value))
+    except ValueError:
+        raise ValueError(N_("one of phone, email, ring, voicemail, none")) from None
+
+
+def _lang(value: Any) -> str:
+    from libcli.i18n import normalize_lang
+
+    lang = normalize_lang(str(value))
+    if lang is None:
+        raise ValueError(N_("ja or en"))
+    return lang
+
+
+def parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on", "y"):
+        return True
+    if text in ("0", "false", "no", "off", "n", ""):
+        return False
+    raise ValueError(N_("true or false"))
+
+
+def _card(value: Any) -> str:
+    text = re.sub(r"[\s-]", "", str(value))
+    if not text:
+        raise ValueError(N_("the card number printed under the barcode"))
+    return text
+
+
+def _storage(value: Any) -> str:
+    if value not in ("keyring", "file"):
+        raise ValueError(N_("keyring or file"))
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Key:
+    """One setting: its environment variable, default, check, and whether profiles inherit it."""
+
+    name: str
+    help: str
+    check: Callable[[Any], Any]
+    env: str | None = None
+    default: Any = None
+    inherit: bool = True  # falls back on [default]; never for what identifies a patron
+    public: bool = True  # listed by `config list` and settable by `config set`
+
+
+KEYS: dict[str, Key] = {
+    k.name: k
+    for k in (
+        Key(
+            "server", N_("address of the library server"), _server, "LIBCLI_SERVER", DEFAULT_SERVER
+        ),
+        Key(
+            "card", N_("your library card number (set by login)"), _card, None, None, inherit=False
+        ),
+        Key("pickup", N_("default pickup point for reserve"), _pickup, "LIBCLI_PICKUP"),
+        Key("contact", N_("default contact method for reserve"), _contact, "LIBCLI_CONTACT"),
+        Key(
+            "email_confirmation",
+            N_("send a confirmation mail after reserve"),
+            parse_bool,
+            "LIBCLI_EMAIL_CONFIRMATION",
+            False,
+        ),
+        Key("lang", N_("language of messages: ja or en"), _lang, "LIBCLI_LANG"),
+        Key(
+            "token_storage",
+            N_("where login stored the session token"),
+            _storage,
+            None,
+            None,
+            inherit=False,
+            public=False,
+        ),
+    )
+}
+
+
+def check_value(key: str, value: Any) -> Any:
+    spec = KEYS.get(key)
+    if spec is None:
+        raise ConfigError("config_unknown_key", key=key)
+    try:
+        return spec.check(value)
+    except ValueError as exc:
+        from libcli.i18n import _
+
+        hint = exc.args[0] if exc.args else ""
+        raise ConfigError("config_value", key=key, value=str(value), hint=_(hint)) from None
+
+
+# -- the file -----------------------------------------------------------------------------
+
+
+def load_file(path: Path | None = None) -> dict[str, Any]:
+    path = path or config_path()
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError("config_invalid", path=str(path), detail=str(exc)) from exc
+    return data
+
+
+def file_value(key: str, profile: str | None = None) -> Any:
+    """A value from the file only (used early, e.g. for the language)."""
+    data = load_file()
+    profile = profile or os.environ.get(PROFILE_ENV) or DEFAULT_PROFILE
+    for name in (profile, DEFAULT_PROFILE):
+        table = data.get(name)
+        if isinstance(table, dict) and key in table:
+            return table[key]
+        if not KEYS.get(key, Key(key, "", str)).inherit:
+            break
+    return None
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write `data` to `path` atomically; the file is created 0600, never chmod-ed after."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def save_file(data: dict[str, Any], path: Path | None = None) -> None:
+    import tomli_w
+
+    path = path or config_path()
+    try:
+        write_private(path, tomli_w.dumps(data).encode("utf-8"))
+    except OSError as exc:
+        raise ConfigError("config_write_failed", path=str(path), detail=str(exc)) from exc
+
+
+# -- resolved settings --------------------------------------------------------------------
+
+
+class Settings:
+    """The settings of one profile, each with where its value came from."""
+
+    def __init__(
+        self,
+        profile: str = DEFAULT_PROFILE,
+        overrides: dict[str, tuple[Any, str]] | None = None,
+        path: Path | None = None,
+    ) -> None:
+        self.profile = check_profile(profile)
+        self.path = path or config_path()
+        self.overrides = dict(overrides or {})
+        self._data: dict[str, Any] | None = None
+
+    @property
+    def data(self) -> dict[str, Any]:
+        if self._data is None:
+            self._data = load_file(self.path)
+        return self._data
+
+    def lookup(self, key: str) -> tuple[Any, str]:
+        """(value, source) where source is 'flag', 'env:NAME', 'file:[profile]' or 'default'."""
+        spec = KEYS[key]
+        if key in self.overrides:
+            value, source = self.overrides[key]
+            return check_value(key, value), source
+        if spec.env and os.environ.get(spec.env):
+            return check_value(key, os.environ[spec.env]), f"env:{spec.env}"
+        tables = [self.profile]
+        if spec.inherit and self.profile != DEFAULT_PROFILE:
+            tables.append(DEFAULT_PROFILE)
+        for name in tables:
+            table = self.data.get(name)
+            if isinstance(table, dict) and key in table:
+                return check_value(key, table[key]), f"file:[{name}]"
+        return spec.default, "default"
+
+    def get(self, key: str) -> Any:
+        return self.lookup(key)[0]
+
+    def set(self, key: str, value: Any) -> Any:
+        value = check_value(key, value)
+        data = load_file(self.path)
+        table = data.setdefault(self.profile, {})
+        if not isinstance(table, dict):
+            raise ConfigError("config_invalid", path=str(self.path), detail=self.profile)
+        table[key] = value
+        save_file(data, self.path)
+        self._data = data
+        return value
+
+    def unset(self, key: str) -> bool:
+        if key not in KEYS:
+            raise ConfigError("config_unknown_key", key=key)
+        data = load_file(self.path)
+        table = data.get(self.profile)
+        if not isinstance(table, dict) or key not in table:
+            return False
+        del table[key]
+        save_file(data, self.path)
+        self._data = data
+        return True
+
+    def profiles(self) -> list[str]:
+        return sorted(k for k, v in self.data.items() if isinstance(v, dict))
+
+
+def profile_names() -> list[str]:
+    """Profiles in the config file, for completion (no network, stdlib only)."""
+    try:
+        data = load_file()
+    except ConfigError:
+        return []
+    return sorted(k for k, v in data.items() if isinstance(v, dict))

@@ -1,0 +1,278 @@
+"""The small error hierarchy of the patron side, and the one-line message for each.
+
+Every error carries a machine `code` (the server's problem `code` when the server said
+no) and an exit code. The message is looked up by `code` in the patron's language and
+says what to do next; for a server code we do not know, the server's own
+`messages[lang]` is shown.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from libcli.exit_codes import ExitCode
+from libcli.i18n import N_, _, current_lang
+
+#: One line per code, with what to do next. Placeholders are filled from the error's params.
+MESSAGES: dict[str, str] = {
+    # the server's problem codes (docs/api.md)
+    "auth_required": N_("You are not logged in, or your session has ended: run `libcli login`."),
+    "invalid_credentials": N_(
+        "Wrong card number or password: check the 9 digits under the barcode of your card,"
+        " or run `libcli passwd --forgot` if you forgot the password."
+    ),
+    "wrong_password": N_(
+        "The current password is wrong: try again, or run `libcli passwd --forgot`."
+    ),
+    "not_found": N_(
+        "Not found: check the ID with `libcli search`, `libcli fav list` or `libcli status`."
+    ),
+    "invalid_request": N_("The server did not accept the request: {detail}"),
+    "weak_password": N_(
+        "The new password is too short, too long or too common: choose another one."
+    ),
+    "invalid_token": N_(
+        "The password-reset link is unknown, already used or expired:"
+        " ask for a new one with `libcli passwd --forgot`."
+    ),
+    "email_required": N_(
+        "Contact by email and the confirmation mail need a registered email address:"
+        " run `libcli email set ADDRESS`, or choose another contact method."
+    ),
+    "ready_cannot_cancel": N_(
+        "The reservation is ready for pickup (受取可) and can no longer be cancelled online:"
+        " phone the library at {phone}."
+    ),
+    "rate_limited": N_("Too many attempts: wait {retry_after} seconds and try again."),
+    "busy": N_("The library's server is busy: try again in a moment."),
+    # our own codes
+    "server_error": N_("The library's server had a problem (HTTP {status}): try again later."),
+    "unreachable": N_(
+        "Cannot reach the library's server at {url}: check the address"
+        " (`libcli config get server`) and your network, then try again."
+    ),
+    "timeout": N_("The library's server at {url} did not answer in time: try again later."),
+    "tls_failed": N_(
+        "The secure connection to {url} failed (certificate not trusted): check the server address."
+    ),
+    "bad_response": N_(
+        "The server at {url} did not answer like a library server (HTTP {status}):"
+        " check the address with `libcli config get server`."
+    ),
+    "insecure_url": N_(
+        "Refusing to send your card and password over plain http to {url}:"
+        " use an https:// address, or pass --insecure if you trust the network."
+    ),
+    "bad_url": N_("{url} is not a server address: give one like https://library.example.org."),
+    "not_logged_in": N_("You are not logged in: run `libcli login`."),
+    "keyring_unavailable": N_(
+        "No usable system keyring ({detail}): unlock or install one, set LIBCLI_TOKEN,"
+        " or log in with --insecure-storage."
+    ),
+    "keyring_timeout": N_(
+        "The system keyring did not answer within {seconds} seconds (locked, or no D-Bus"
+        " session?): unlock it, set LIBCLI_TOKEN, or log in with --insecure-storage."
+    ),
+    "keyring_failed": N_(
+        "The system keyring failed ({detail}): unlock it, set LIBCLI_TOKEN,"
+        " or log in with --insecure-storage."
+    ),
+    "keyring_readback": N_(
+        "The system keyring did not keep the session token: use another keyring backend,"
+        " set LIBCLI_TOKEN, or log in with --insecure-storage."
+    ),
+    "token_file_failed": N_("Cannot use the token file {path} ({detail}): check its permissions."),
+    "config_invalid": N_("The config file {path} cannot be read ({detail}): fix or delete it."),
+    "config_write_failed": N_("Cannot write the config file {path} ({detail})."),
+    "config_value": N_("Invalid value {value!r} for {key}: {hint}"),
+    "config_unknown_key": N_("Unknown setting {key!r}: see `libcli config list`."),
+    "config_unset": N_("{key} is not set: set it with `libcli config set {key} VALUE`."),
+    "profile_name": N_("Invalid profile name {name!r}: use letters, digits, '-' and '_'."),
+    "confirmation_needed": N_(
+        "Confirmation needed but there is no terminal: add --yes to go ahead."
+    ),
+    "password_needed": N_("No terminal to ask for the password: pipe it in with --password-stdin."),
+    "card_needed": N_("Give your card number: `libcli login CARD`."),
+    "empty_input": N_("Nothing was read from standard input: {what}."),
+    "choice_needed": N_(
+        "Give {option} (no default is configured; set one with `libcli config set {key} VALUE`)."
+    ),
+    "nothing_to_reserve": N_("Nothing to reserve: give TITLE_IDs or --favorites."),
+    "options_conflict": N_("{first} cannot be used with {second}."),
+    "option_needs": N_("{first} needs {second}."),
+    "unexpected": N_("Unexpected error ({detail}): run again with --debug and report it."),
+}
+
+
+class LibcliError(Exception):
+    """Base of every error a patron may see."""
+
+    exit_code: ExitCode = ExitCode.UNEXPECTED
+    default_code = "unexpected"
+
+    def __init__(self, code: str | None = None, **params: Any) -> None:
+        self.code = code or self.default_code
+        self.params = params
+        super().__init__(self.code)
+
+    def message(self) -> str:
+        template = MESSAGES.get(self.code)
+        if template is None:
+            return self.code
+        return _format(_(template), self.params)
+
+
+class UsageProblem(LibcliError):
+    """The patron's input or situation does not allow the command (exit 2)."""
+
+    exit_code = ExitCode.USAGE
+    default_code = "invalid_request"
+
+
+class ConfigError(UsageProblem):
+    default_code = "config_invalid"
+
+
+class CredentialStoreError(LibcliError):
+    """The keyring or the token file cannot be used: a clean exit, never a silent fallback."""
+
+    exit_code = ExitCode.AUTH
+    default_code = "keyring_unavailable"
+
+
+class NotLoggedIn(LibcliError):
+    exit_code = ExitCode.AUTH
+    default_code = "not_logged_in"
+
+
+class UnreachableError(LibcliError):
+    """Connection refused, timeout, TLS failure or a 5xx answer (exit 3)."""
+
+    exit_code = ExitCode.UNREACHABLE
+    default_code = "unreachable"
+
+
+class ApiError(LibcliError):
+    """The server answered with an application/problem+json (or an unexpected body)."""
+
+    def __init__(
+        self,
+        code: str | None,
+        *,
+        status: int,
+        problem: dict[str, Any] | None = None,
+        **params: Any,
+    ) -> None:
+        self.status = status
+        self.problem = problem or {}
+        params.setdefault("status", status)
+        detail = self.problem.get("detail") or self.problem.get("title") or ""
+        params.setdefault("detail", detail)
+        for key in ("phone", "retry_after"):
+            if key in self.problem and key not in params:
+                params[key] = self.problem[key]
+        super().__init__(code or "server_error", **params)
+
+    def server_message(self) -> str | None:
+        messages = self.problem.get("messages")
+        if isinstance(messages, dict):
+            text = messages.get(current_lang()) or messages.get("en")
+            if isinstance(text, str) and text:
+                return text
+        for key in ("detail", "title"):
+            text = self.problem.get(key)
+            if isinstance(text, str) and text:
+                return text
+        return None
+
+    def message(self) -> str:
+        if self.code == "invalid_request":
+            # The server knows which field was wrong; its own words say it best.
+            return self.server_message() or super().message()
+        if self.code not in MESSAGES:
+            return self.server_message() or _format(_(MESSAGES["server_error"]), self.params)
+        if self.code == "ready_cannot_cancel" and not self.params.get("phone"):
+            self.params["phone"] = _("the number printed on your card")
+        if self.code == "rate_limited" and not self.params.get("retry_after"):
+            self.params["retry_after"] = 60
+        return super().message()
+
+
+class AuthError(ApiError):
+    exit_code = ExitCode.AUTH
+
+
+class RefusedError(ApiError):
+    exit_code = ExitCode.REFUSED
+
+
+class NotFoundError(ApiError):
+    exit_code = ExitCode.NOT_FOUND
+
+
+class InvalidRequestError(ApiError):
+    exit_code = ExitCode.USAGE
+
+
+class ServerError(ApiError, UnreachableError):
+    exit_code = ExitCode.UNREACHABLE
+
+
+#: Which class a server `code` maps to; unknown codes fall back on the HTTP status.
+CODE_CLASSES: dict[str, type[ApiError]] = {
+    "auth_required": AuthError,
+    "invalid_credentials": AuthError,
+    "wrong_password": AuthError,
+    "invalid_token": AuthError,
+    "not_found": NotFoundError,
+    "invalid_request": InvalidRequestError,
+    "weak_password": RefusedError,
+    "email_required": RefusedError,
+    "ready_cannot_cancel": RefusedError,
+    "already_reserved": RefusedError,
+    "limit_reached": RefusedError,
+    "rate_limited": RefusedError,
+    "busy": ServerError,
+}
+
+
+def error_for_status(status: int) -> type[ApiError]:
+    if status >= 500:
+        return ServerError
+    if status == 401:
+        return AuthError
+    if status == 404:
+        return NotFoundError
+    if status in (400, 422):
+        return InvalidRequestError
+    if status in (403, 409, 429):
+        return RefusedError
+    return ApiError
+
+
+def from_problem(status: int, problem: dict[str, Any] | None) -> ApiError:
+    """Map an HTTP error answer to the typed error carrying the server's `code`."""
+    problem = problem if isinstance(problem, dict) else None
+    code = problem.get("code") if problem else None
+    if not isinstance(code, str) or not code:
+        code = None
+    cls = CODE_CLASSES.get(code or "") or error_for_status(status)
+    if code is None:
+        code = "server_error" if status >= 500 else _fallback_code(status)
+    return cls(code, status=status, problem=problem)
+
+
+def _fallback_code(status: int) -> str:
+    return {
+        401: "auth_required",
+        404: "not_found",
+        422: "invalid_request",
+        429: "rate_limited",
+    }.get(status, "server_error")
+
+
+def _format(template: str, params: dict[str, Any]) -> str:
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return template
