@@ -28,10 +28,22 @@ class Settings:
     session_idle_minutes: int = 60 * 24 * 14
     session_absolute_days: int = 90
     reset_token_minutes: int = 30
+    # Guessing throttles (SECURITY.md): failed logins per client address and across the
+    # service, and password-reset requests per client address, each in a fixed window.
+    address_failed_logins: int = 100
+    address_window_seconds: int = 600
+    global_failed_logins: int = 1000
+    global_window_seconds: int = 60
+    address_reset_requests: int = 100
+    # Only behind a reverse proxy that sets it: otherwise a client picks its own address.
+    trust_forwarded_for: bool = False
     profile: LibraryProfile = field(default_factory=load_profile)
 
     def with_database(self, url: str | None) -> Settings:
         return self if not url else replace(self, database_url=url)
+
+
+_YES = ("1", "true", "yes")
 
 
 def load_settings(database_url: str | None = None) -> Settings:
@@ -51,9 +63,16 @@ def load_settings(database_url: str | None = None) -> Settings:
         smtp_port=int(env("LIBCLI_SERVER_SMTP_PORT") or 25),
         smtp_user=env("LIBCLI_SERVER_SMTP_USER") or None,
         smtp_password=env("LIBCLI_SERVER_SMTP_PASSWORD") or None,
-        smtp_starttls=(env("LIBCLI_SERVER_SMTP_STARTTLS") or "") in ("1", "true", "yes"),
+        smtp_starttls=(env("LIBCLI_SERVER_SMTP_STARTTLS") or "") in _YES,
         session_idle_minutes=int(env("LIBCLI_SERVER_SESSION_IDLE_MINUTES") or 60 * 24 * 14),
         session_absolute_days=int(env("LIBCLI_SERVER_SESSION_ABSOLUTE_DAYS") or 90),
         reset_token_minutes=int(env("LIBCLI_SERVER_RESET_TOKEN_MINUTES") or 30),
+        address_failed_logins=int(env("LIBCLI_SERVER_ADDRESS_FAILED_LOGINS") or 100),
+        address_window_seconds=int(env("LIBCLI_SERVER_ADDRESS_WINDOW_SECONDS") or 600),
+        global_failed_logins=int(env("LIBCLI_SERVER_GLOBAL_FAILED_LOGINS") or 1000),
+        global_window_seconds=int(env("LIBCLI_SERVER_GLOBAL_WINDOW_SECONDS") or 60),
+        address_reset_requests=int(env("LIBCLI_SERVER_ADDRESS_RESET_REQUESTS") or 100),
+        trust_forwarded_for=(env("LIBCLI_SERVER_TRUST_FORWARDED_FOR") or "")
+        in ("1", "true", "yes"),
         profile=load_profile(profile_path) if profile_path else load_profile(),
     )

@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from libcli import __version__
+from libcli.server import web
 from libcli.server.api import account, auth, catalog, favorites, problems, reservations, schemas
+from libcli.server.api.deps import refuse_malformed_input
 from libcli.server.db.session import Database
 from libcli.server.profile import CONTACT_METHODS
 from libcli.server.settings import Settings
 
 API_PREFIX = "/api/v1"
+
+
+def _problems(*statuses: int) -> dict:
+    """OpenAPI `responses` for the problem+json answers a group of routes can give."""
+    return {
+        status: {"model": schemas.Problem, "content": {problems.PROBLEM: {}}} for status in statuses
+    }
+
+
+# What each group of routes may answer besides success; every route may also answer
+# 422 (malformed input) and 503 (database busy).
+ROUTE_PROBLEMS = {
+    auth: _problems(400, 401, 429),
+    account: _problems(401, 403),
+    catalog: _problems(404),
+    favorites: _problems(401, 404),
+    reservations: _problems(401, 404, 409),
+}
 
 
 def library_info(settings: Settings) -> dict:
@@ -40,7 +60,11 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.db = db or Database(settings.database_url)
     problems.install(app)
 
-    api = APIRouter(prefix=API_PREFIX)
+    api = APIRouter(
+        prefix=API_PREFIX,
+        responses=_problems(422, 503),
+        dependencies=[Depends(refuse_malformed_input)],
+    )
 
     @api.get("/health", tags=["service"])
     def api_health():
@@ -50,14 +74,15 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     def library():
         return library_info(settings)
 
-    for module in (auth, account, catalog, favorites, reservations):
-        api.include_router(module.router)
+    for module, responses in ROUTE_PROBLEMS.items():
+        api.include_router(module.router, responses=responses)
     app.include_router(api)
 
     @app.get("/health", tags=["service"])
     def health():
         return {"status": "ok"}
 
+    web.install(app)  # the HTML pages behind the mail links (R17, R18)
     return app
 
 

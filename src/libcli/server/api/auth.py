@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fastapi import APIRouter, BackgroundTasks, Response
 
-from libcli.server import mail
+from libcli.server import mail, throttle
 from libcli.server.api import schemas
-from libcli.server.api.deps import Config, CurrentPatron, Db
+from libcli.server.api.deps import ClientAddress, Config, CurrentPatron, Db
 from libcli.server.service import accounts
 
 router = APIRouter(tags=["auth"])
 
 
 @router.post("/auth/login", response_model=schemas.LoginResponse)
-def login(body: schemas.LoginRequest, db: Db, settings: Config):
+def login(body: schemas.LoginRequest, db: Db, settings: Config, client: ClientAddress):
     with db.write() as session:
-        token, row, patron = accounts.login(session, settings, body.card, body.password)
+        token, row, patron = accounts.login(
+            session, settings, body.card, body.password, client=client
+        )
         return {
             "token": token,
             "expires_at": row.expires_at.isoformat(),
@@ -30,9 +34,16 @@ def logout(caller: CurrentPatron, db: Db):
 
 
 @router.post("/password-reset", status_code=202, response_model=schemas.Accepted)
-def request_reset(body: schemas.ResetRequest, db: Db, settings: Config, tasks: BackgroundTasks):
+def request_reset(
+    body: schemas.ResetRequest,
+    db: Db,
+    settings: Config,
+    tasks: BackgroundTasks,
+    client: ClientAddress,
+):
     # R17: the same answer whether or not card and address matched.
     with db.write() as session:
+        throttle.check_and_count_reset(session, settings, client, dt.datetime.now(dt.UTC))
         accounts.request_password_reset(session, settings, body.card, body.email)
     tasks.add_task(mail.deliver_pending, db, settings)
     return {"status": "accepted"}

@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from libcli.server.db.session import Database
+from libcli.server.errors import LibraryError
 from libcli.server.service import accounts
 from libcli.server.settings import Settings
 
@@ -25,8 +26,19 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+def client_address(request: Request) -> str | None:
+    """The address guessing limits count against: the peer of the connection, or with
+    `trust_forwarded_for` the last X-Forwarded-For entry (the one our proxy added)."""
+    settings: Settings = request.app.state.settings
+    forwarded = request.headers.get("x-forwarded-for") if settings.trust_forwarded_for else None
+    if forwarded and forwarded.split(",")[-1].strip():
+        return forwarded.split(",")[-1].strip()[:100]
+    return request.client.host if request.client else None
+
+
 Db = Annotated[Database, Depends(get_db)]
 Config = Annotated[Settings, Depends(get_settings)]
+ClientAddress = Annotated[str | None, Depends(client_address)]
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,14 @@ class Caller:
     phone: str | None
     token_hash: str
     session_expires_at: dt.datetime
+
+
+def refuse_malformed_input(request: Request) -> None:
+    """A NUL byte in a path or query value is refused as 422 up front: PostgreSQL text
+    cannot hold it, and the answer must never be a 500."""
+    values = [*request.path_params.values(), *request.query_params.values()]
+    if any("\x00" in str(value) for value in values):
+        raise LibraryError("invalid_request", "NUL characters are not allowed")
 
 
 def current_patron(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, Response
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Path, Response
 
 from libcli.server import mail
 from libcli.server.api import schemas
@@ -10,6 +12,8 @@ from libcli.server.api.deps import Config, CurrentPatron, Db
 from libcli.server.service import reservations
 
 router = APIRouter(tags=["reservations"])
+# Ids are 32-bit integers in the database: a larger one names no reservation.
+ReservationId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.post("/reservations", response_model=schemas.ReserveResponse)
@@ -42,7 +46,11 @@ def usage_status(caller: CurrentPatron, db: Db):
 
 @router.delete("/reservations/{reservation_id}", status_code=204, response_class=Response)
 def cancel(
-    reservation_id: int, caller: CurrentPatron, db: Db, settings: Config, tasks: BackgroundTasks
+    reservation_id: ReservationId,
+    caller: CurrentPatron,
+    db: Db,
+    settings: Config,
+    tasks: BackgroundTasks,
 ):
     with db.write() as session:
         reservations.cancel(session, settings, caller.card, reservation_id)

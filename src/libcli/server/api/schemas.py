@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -11,6 +11,8 @@ PointCode = Literal["main", "nango", "center"]
 ContactMethod = Literal["phone", "email", "ring", "voicemail", "none"]
 MaterialType = Literal["book", "magazine", "av"]
 Password = Field(min_length=1, max_length=1024)
+# No control characters (NUL breaks PostgreSQL text, CR/LF would break a mail header).
+TitleId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
 
 
 class Strict(BaseModel):
@@ -50,7 +52,7 @@ class EmailChange(Strict):
 
 
 class ResetRequest(Strict):
-    card: str = Field(min_length=1, max_length=64)
+    card: str = Card
     email: str = Field(min_length=1, max_length=254)
 
 
@@ -99,7 +101,7 @@ class Favorites(BaseModel):
 
 
 class ReserveRequest(Strict):
-    title_ids: list[str] = Field(min_length=1, max_length=50)
+    title_ids: list[TitleId] = Field(min_length=1, max_length=50)
     pickup: PointCode
     contact: ContactMethod
     email_confirmation: bool = False
@@ -173,3 +175,6 @@ class Problem(BaseModel):
     code: str
     detail: str | None = None
     messages: dict[str, str]
+    retry_after: int | None = None  # rate_limited, busy (also the Retry-After header)
+    phone: str | None = None  # ready_cannot_cancel
+    errors: list[dict] | None = None  # invalid_request

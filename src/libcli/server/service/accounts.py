@@ -8,7 +8,7 @@ import re
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session as DbSession
 
-from libcli.server import mail, security
+from libcli.server import mail, security, throttle
 from libcli.server.db.models import PasswordReset, Patron, Session
 from libcli.server.errors import LibraryError
 from libcli.server.settings import Settings
@@ -96,30 +96,43 @@ def _new_session(session: DbSession, settings: Settings, card: str, now: dt.date
 
 
 def login(
-    session: DbSession, settings: Settings, card: str, password: str, now: dt.datetime | None = None
+    session: DbSession,
+    settings: Settings,
+    card: str,
+    password: str,
+    now: dt.datetime | None = None,
+    client: str | None = None,
 ) -> tuple[str, Session, Patron]:
     """R1: card number and password. Unknown card, wrong password and a locked card
-    all answer the same `invalid_credentials`, after the same argon2 work."""
+    all answer the same `invalid_credentials`, after the same argon2 work.
+
+    `client` is the caller's address: failed logins are counted per address and across
+    the service (throttle.py), and past a limit the answer is 429 `rate_limited`
+    before any password is checked."""
     now = now or _utcnow()
+    throttle.check_login(session, settings, client, now)
     patron = (
         session.scalars(select(Patron).where(Patron.card == card).with_for_update()).first()
         if valid_card(card)
         else None
     )
     ok = security.verify_password(patron.password_hash if patron else None, password)
-    if patron is None:
-        raise LibraryError("invalid_credentials")
-    locked = patron.locked_until is not None and patron.locked_until > now
-    issued = patron.password_issued_on is not None and patron.password_issued_on <= (
-        settings.profile.today(now)
+    locked = patron is not None and patron.locked_until is not None and patron.locked_until > now
+    issued = (
+        patron is not None
+        and patron.password_issued_on is not None
+        and patron.password_issued_on <= settings.profile.today(now)
     )
-    if not ok or locked or not issued:
-        if not ok:
+    if patron is None or not ok or locked or not issued:
+        if patron is not None and not ok:
             patron.failed_logins += 1
             if patron.failed_logins >= MAX_FAILED_LOGINS:
                 # A lock that lifts by itself: an attacker cannot lock a patron out for good.
                 patron.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
                 patron.failed_logins = 0
+        throttle.count_failed_login(session, settings, client, now)
+        # The counts must outlive the refusal: raising alone would roll them back.
+        session.commit()
         raise LibraryError("invalid_credentials")
     patron.failed_logins = 0
     token, row = _new_session(session, settings, card, now)

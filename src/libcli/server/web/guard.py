@@ -1,0 +1,125 @@
+"""The cookie session and the CSRF tokens of the patron pages.
+
+The cookie holds the same bearer token the API hands out (`accounts.login`), so a
+page login is one more row in the `session` table and ends the way the others do
+(logout, password reset, expiry). Forms of a logged-in patron carry an HMAC of that
+token: a page of another site can neither read the HttpOnly cookie nor compute it.
+The login form, before any session exists, uses a random double-submit cookie.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from fastapi import Request, Response
+
+from libcli.server.api.deps import TOUCH_EVERY
+from libcli.server.db.session import Database
+from libcli.server.errors import LibraryError
+from libcli.server.service import accounts
+from libcli.server.settings import Settings
+
+SESSION_COOKIE = "libcli_session"
+LOGIN_CSRF_COOKIE = "libcli_login_csrf"
+LANG_COOKIE = "libcli_lang"
+_MAX_TOKEN = 128  # tokens are 43 characters; anything far longer is not one of ours
+_CSRF_LABEL = b"libcli-web-csrf-v1"
+
+
+@dataclass(frozen=True)
+class PageSession:
+    """The patron logged in through the status page."""
+
+    card: str
+    name: str
+    token_hash: str
+    csrf: str
+
+
+def is_secure(request: Request, settings: Settings) -> bool:
+    """Secure cookies when the service is published over HTTPS or this request came so."""
+    return settings.public_url.lower().startswith("https://") or request.url.scheme == "https"
+
+
+def session_csrf(token: str) -> str:
+    return hmac.new(token.encode("utf-8"), _CSRF_LABEL, hashlib.sha256).hexdigest()
+
+
+def same(given: str | None, expected: str | None) -> bool:
+    return bool(given and expected) and hmac.compare_digest(given, expected)
+
+
+def current_session(request: Request, db: Database, settings: Settings) -> PageSession | None:
+    """The patron behind the session cookie, or None (no cookie, expired, ended)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token or len(token) > _MAX_TOKEN:
+        return None
+    now = dt.datetime.now(dt.UTC)
+    try:
+        with db.read() as session:
+            patron, row = accounts.authenticate(session, settings, token, now)
+            found = PageSession(patron.card, patron.name, row.token_hash, session_csrf(token))
+            stale = row.last_used_at + TOUCH_EVERY < now
+    except LibraryError:
+        return None
+    if stale:
+        with db.write() as session:
+            accounts.touch_session(session, found.token_hash, now)
+    return found
+
+
+def set_session_cookie(response: Response, request: Request, settings: Settings, token: str):
+    # A browser-session cookie: the server still ends it on idle and absolute expiry.
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        path="/",
+        httponly=True,
+        secure=is_secure(request, settings),
+        samesite="lax",
+    )
+
+
+def clear_session_cookie(response: Response, request: Request, settings: Settings):
+    response.delete_cookie(
+        SESSION_COOKIE,
+        path="/",
+        httponly=True,
+        secure=is_secure(request, settings),
+        samesite="lax",
+    )
+
+
+def login_csrf(request: Request) -> tuple[str, bool]:
+    """The login form's double-submit token, and whether the cookie must be (re)set."""
+    current = request.cookies.get(LOGIN_CSRF_COOKIE)
+    if current and len(current) <= _MAX_TOKEN:
+        return current, False
+    return secrets.token_urlsafe(32), True
+
+
+def set_login_csrf_cookie(response: Response, request: Request, settings: Settings, value: str):
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        value,
+        path="/",
+        httponly=True,
+        secure=is_secure(request, settings),
+        samesite="lax",
+    )
+
+
+def set_lang_cookie(response: Response, request: Request, settings: Settings, lang: str):
+    response.set_cookie(
+        LANG_COOKIE,
+        lang,
+        max_age=365 * 24 * 3600,
+        path="/",
+        httponly=True,
+        secure=is_secure(request, settings),
+        samesite="lax",
+    )

@@ -1,0 +1,67 @@
+"""3. Password-reset requests give nothing away, in words or in time (on a live server)."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import pytest
+import requests
+
+from tests.conftest import make_database, start_live_server
+
+pytestmark = pytest.mark.e2e
+TRIES = 50
+
+
+@pytest.fixture
+def reset_server(tmp_path, monkeypatch):
+    # Room for 150 requests from one address: the per-address throttle is tested elsewhere.
+    monkeypatch.setenv("LIBCLI_SERVER_ADDRESS_RESET_REQUESTS", "100000")
+    url, cleanup = make_database("sqlite", tmp_path)
+    server = start_live_server(url, tmp_path)
+    yield server
+    server.stop()
+    cleanup()
+
+
+def test_3_reset_requests_look_and_time_the_same(reset_server):
+    from sqlalchemy import update
+
+    from libcli.server.db.models import Patron
+    from libcli.server.db.session import Database
+    from libcli.server.service import accounts
+    from libcli.server.settings import load_settings
+
+    settings = load_settings(reset_server.database_url)
+    db = Database(reset_server.database_url)
+    cards = [f"6{n:08d}" for n in range(TRIES)]
+    with db.write() as s:
+        for card in cards:
+            accounts.add_patron(s, card, f"利用者 {card}", email=f"p{card}@example.com")
+        accounts.issue_password(s, settings, cards[0], "a fine long password")
+        s.flush()
+        first = s.get(Patron, cards[0]).password_hash
+        s.execute(update(Patron).where(Patron.card.in_(cards)).values(password_hash=first))
+    url = f"{reset_server.url}/api/v1/password-reset"
+    http = requests.Session()
+    timings: dict[str, list[float]] = {"unknown": [], "wrong": [], "match": []}
+    answers = set()
+    for n, card in enumerate(cards):  # interleaved, each patron matched once
+        for kind, body in (
+            ("unknown", {"card": f"{800000000 + n:09d}", "email": f"p{card}@example.com"}),
+            ("wrong", {"card": card, "email": "someone.else@example.com"}),
+            ("match", {"card": card, "email": f"p{card}@example.com"}),
+        ):
+            start = time.perf_counter()
+            response = http.post(url, json=body, timeout=30)
+            timings[kind].append(time.perf_counter() - start)
+            answers.add((response.status_code, response.text))
+    assert answers == {(202, '{"status":"accepted"}')}
+    medians = {kind: statistics.median(t) * 1000 for kind, t in timings.items()}
+    assert max(medians.values()) - min(medians.values()) < 10, medians
+    with db.read() as s:
+        from libcli.server import mail
+
+        assert len([m for m in mail.list_mail(s) if m["kind"] == "password_reset"]) == TRIES
+    db.dispose()

@@ -1,0 +1,137 @@
+"""The staff console (libcli-server) on SQLite and PostgreSQL, through Click's runner."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from libcli.server.console import main
+
+CATALOG = """title_id,title,author,publisher,year,type,isbn,barcode,point,loanable
+B1,吾輩は猫である,夏目漱石,岩波書店,1990,book,,B1-1,main,true
+B2,八戸市史,八戸市,八戸市,2010,book,,B2-1,main,false
+M1,文藝春秋,,文藝春秋,2026,magazine,,M1-1,nango,true
+"""
+
+
+@pytest.fixture
+def console(database_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("LIBCLI_SERVER_DATABASE_URL", database_url)
+    monkeypatch.setenv("LIBCLI_SERVER_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("LIBCLI_SERVER_SMTP_HOST", raising=False)
+    runner = CliRunner()
+
+    def run(*args, input=None, ok=True):
+        result = runner.invoke(main, [str(a) for a in args], input=input)
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+
+    (tmp_path / "catalog.csv").write_text(CATALOG, encoding="utf-8")
+    run("import-catalog", tmp_path / "catalog.csv")
+    run("patron", "add", "100000001", "--name", "青森 花子", "--email", "hanako@example.com")
+    run("patron", "add", "100000002", "--name", "八戸 太郎")
+    return run
+
+
+def test_every_console_command_has_help_text():
+    def walk(command, path):
+        assert command.help, f"{' '.join(path)} has no help"
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, [*path, name])
+
+    walk(main, ["libcli-server"])
+
+
+def test_r2_issue_password_prints_a_generated_one_or_takes_stdin(console):
+    generated = console("patron", "issue-password", "100000001").output.strip()
+    assert len(generated) >= 12
+    given = console(
+        "patron", "issue-password", "100000002", "--password-stdin", input="a long given password\n"
+    )
+    assert "a long given password" not in given.output
+
+
+def test_r1_patron_add_refuses_a_card_that_is_not_nine_digits(console):
+    result = console("patron", "add", "12345678", "--name", "x", ok=False)
+    assert result.exit_code == 1 and "invalid_request" in result.output
+
+
+def test_r19_no_email_contact_before_a_password_is_issued(console):
+    refused = console(
+        "hold", "place", "100000001", "B1", "--pickup", "main", "--contact", "email", ok=False
+    )
+    assert "email_required" in refused.output
+
+
+def test_r5_counter_reservation_of_a_magazine_and_r22_checkin(console):
+    console("checkout", "100000002", "M1-1", "--date", "2026-12-01")
+    placed = console("hold", "place", "100000001", "M1", "--pickup", "main", "--contact", "none")
+    assert "position 1" in placed.output
+    arrived = console("checkin", "M1-1", "--at", "nango", "--date", "2026-12-02")
+    assert "in_transit" in arrived.output
+    ready = console("checkin", "M1-1", "--at", "main", "--date", "2026-12-03")
+    assert "ready" in ready.output
+    holds = json.loads(console("hold", "list", "--json").output)
+    assert holds[0]["status"] == "ready" and holds[0]["pickup_deadline"] == "2026-12-13"
+
+
+def test_r7_reference_copy_cannot_be_lent_or_reserved_at_the_counter(console):
+    assert console("checkout", "100000001", "B2-1", ok=False).exit_code == 1
+    refused = console(
+        "hold", "place", "100000001", "B2", "--pickup", "main", "--contact", "phone", ok=False
+    )
+    assert "reference_only" in refused.output
+
+
+def test_r14_calendar_close_moves_the_deadline_of_ready_holds(console):
+    console("checkout", "100000002", "B1-1", "--date", "2026-12-01")
+    console("hold", "place", "100000001", "B1", "--pickup", "main", "--contact", "none")
+    console("checkin", "B1-1", "--date", "2026-12-01")
+    before = json.loads(console("hold", "list", "--json").output)[0]["pickup_deadline"]
+    moved = console("calendar", "close", "main", "2026-12-05", "2026-12-06")
+    assert "1 hold deadline" in moved.output
+    after = json.loads(console("hold", "list", "--json").output)[0]["pickup_deadline"]
+    assert (before, after) == ("2026-12-11", "2026-12-13")
+    shown = console("calendar", "show", "main", "--month", "2026-12").output
+    assert "2026-12-05" in shown and "2026-12-06" in shown
+
+
+def test_r13_phone_contact_recorded_by_staff_starts_the_count(console):
+    console("checkout", "100000002", "B1-1", "--date", "2026-12-01")
+    console("hold", "place", "100000001", "B1", "--pickup", "main", "--contact", "phone")
+    console("checkin", "B1-1", "--date", "2026-12-01")
+    rid = json.loads(console("hold", "list", "--json").output)[0]["reservation_id"]
+    assert "2026-12-13" in console("contacted", rid, "--date", "2026-12-03").output
+
+
+def test_r12_staff_cancel_a_ready_hold_for_a_patron_who_phoned(console):
+    console("checkout", "100000002", "B1-1")
+    console("hold", "place", "100000001", "B1", "--pickup", "main", "--contact", "phone")
+    console("checkin", "B1-1")
+    rid = json.loads(console("hold", "list", "--json").output)[0]["reservation_id"]
+    console("hold", "cancel", rid)
+    assert json.loads(console("hold", "list", "--json").output) == []
+
+
+def test_mail_list_shows_the_outbox(console):
+    console("checkout", "100000002", "B1-1")
+    console("patron", "issue-password", "100000001")
+    console("hold", "place", "100000001", "B1", "--pickup", "main", "--contact", "email")
+    console("checkin", "B1-1")
+    mails = json.loads(console("mail", "list", "--json").output)
+    assert mails[0]["to"] == "hanako@example.com"
+    assert {"to", "subject", "date", "body"} <= set(mails[0])
+
+
+def test_run_daily_reports_and_is_idempotent(console):
+    first = console("run-daily", "--date", "2026-12-20").output
+    again = console("run-daily", "--date", "2026-12-20").output
+    assert first == again == "2026-12-20: 0 expired, 0 promoted\n"
+
+
+def test_bad_dates_and_points_are_usage_errors(console):
+    assert console("run-daily", "--date", "20261220", ok=False).exit_code == 2
+    assert console("calendar", "show", "tokyo", ok=False).exit_code == 2
