@@ -9,6 +9,8 @@ here and nowhere else.
 from __future__ import annotations
 
 import ipaddress
+import math
+import os
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -16,12 +18,25 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from libcli.errors import ApiError, UnreachableError, UsageProblem, from_problem
+from libcli.errors import ServerError, UnreachableError, UsageProblem, from_problem
 
 API_PREFIX = "/api/v1"
 #: (connect, read) seconds
 TIMEOUT = (5.0, 30.0)
+#: seconds to wait for an answer instead of TIMEOUT (the connect wait is capped by it too)
+TIMEOUT_ENV = "LIBCLI_TIMEOUT"
 RETRIES = 3
+
+
+def default_timeout() -> tuple[float, float]:
+    """TIMEOUT, or `$LIBCLI_TIMEOUT` seconds when that is a positive number."""
+    try:
+        seconds = float(os.environ.get(TIMEOUT_ENV) or "nan")
+    except ValueError:
+        return TIMEOUT
+    if not math.isfinite(seconds) or seconds <= 0:
+        return TIMEOUT
+    return (min(TIMEOUT[0], seconds), seconds)
 
 
 def user_agent() -> str:
@@ -84,13 +99,13 @@ class LibraryClient:
         token: str | None = None,
         lang: str = "en",
         session: requests.Session | None = None,
-        timeout: tuple[float, float] = TIMEOUT,
+        timeout: tuple[float, float] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.lang = lang
         self.session = session or make_session()
-        self.timeout = timeout
+        self.timeout = timeout or default_timeout()
 
     # -- plumbing -----------------------------------------------------------------------
 
@@ -119,7 +134,9 @@ class LibraryClient:
         except requests.exceptions.RetryError as exc:
             raise UnreachableError("server_error", url=self.base_url, status="5xx") from exc
         except (requests.exceptions.ConnectionError, requests.exceptions.InvalidURL) as exc:
-            raise UnreachableError("unreachable", url=self.base_url) from exc
+            # A GET that timed out on every retry arrives here as a ConnectionError.
+            code = "timeout" if _timed_out(exc) else "unreachable"
+            raise UnreachableError(code, url=self.base_url) from exc
         except requests.exceptions.RequestException as exc:
             raise UnreachableError("unreachable", url=self.base_url) from exc
 
@@ -134,8 +151,9 @@ class LibraryClient:
         if resp.status_code == 204 or not resp.content:
             return None
         body = _json_or_none(resp)
-        if body is None:
-            raise ApiError("bad_response", status=resp.status_code, url=self.base_url)
+        if not isinstance(body, dict):
+            # Not JSON, cut short, an HTML page, or JSON of the wrong shape: not our server.
+            raise ServerError("bad_response", status=resp.status_code, url=self.base_url)
         return body
 
     # -- public -------------------------------------------------------------------------
@@ -227,6 +245,13 @@ class LibraryClient:
 
 def _seg(value: object) -> str:
     return quote(str(value), safe="")
+
+
+def _timed_out(exc: BaseException) -> bool:
+    from urllib3.exceptions import ReadTimeoutError
+
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, ReadTimeoutError)
 
 
 def _json_or_none(resp: requests.Response) -> Any:

@@ -74,7 +74,16 @@ def _paint(cell: Any, tty: bool) -> str:
 
 
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    # json escapes C0 but not DEL, C1 (U+009B is a CSI on many terminals) or bidi
+    # overrides; as \uXXXX they stay the same string for a JSON reader.
+    click.echo("".join(_json_safe(ch) for ch in text))
+
+
+def _json_safe(ch: str) -> str:
+    if ch in _BIDI or ("\x7f" <= ch <= "\x9f"):
+        return f"\\u{ord(ch):04x}"
+    return ch
 
 
 def table(

@@ -47,6 +47,8 @@ def login(app, card: str | None, password_stdin: bool, insecure_storage: bool) -
 
     card = check_value("card", card)
     server = app.server
+    if not password_stdin and not stdin_is_tty():
+        raise UsageProblem("password_needed")  # cron: a usage error before anything else
     if not insecure_storage:
         credentials.check_keyring()  # before the password is typed
     if password_stdin:
@@ -56,7 +58,11 @@ def login(app, card: str | None, password_stdin: bool, insecure_storage: bool) -
 
     client = app.client(login=False)
     session = client.login(card, password)
-    token = session["token"]
+    token = session.get("token")
+    if not isinstance(token, str) or not token:
+        from libcli.errors import ServerError
+
+        raise ServerError("bad_response", status=200, url=server)
     try:
         stored = credentials.save_token(server, card, token, insecure_storage=insecure_storage)
     except Exception:
