@@ -325,3 +325,19 @@ def test_bad_input_is_a_problem_not_a_crash(library):
     response = library.reserve(headers, "T-NEKO", pickup="tokyo")
     assert response.status_code == 422 and response.json()["code"] == "invalid_request"
     assert library.status(headers)["reservations"] == []
+
+
+def test_r21_r3_verdict_is_the_patrons_own_when_logged_in(library):
+    headers = library.login(A)
+    library.reserve(headers, "T-NEKO")
+    mine = library.api.get("/api/v1/catalog/titles/T-NEKO", headers=headers).json()
+    anyone = library.api.get("/api/v1/catalog/titles/T-NEKO").json()
+    assert (mine["reason"], anyone["reason"]) == ("already_reserved", None)
+    library.reserve(headers, *[f"T-{n:02d}" for n in range(1, 10)])
+    library.api.put("/api/v1/favorites/T-10", headers=headers)
+    favorites = library.api.get("/api/v1/favorites", headers=headers).json()["items"]
+    assert favorites[0]["reason"] == "limit_reached"  # shown in red before reserving (R9)
+    borrower = library.api.get(
+        "/api/v1/catalog/search", params={"q": "猫"}, headers=library.login(C)
+    ).json()
+    assert borrower["items"][0]["reason"] == "borrowed_by_you"

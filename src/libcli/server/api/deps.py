@@ -81,3 +81,20 @@ def current_patron(
 
 
 CurrentPatron = Annotated[Caller, Depends(current_patron)]
+
+
+def optional_patron(
+    db: Db,
+    settings: Config,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller | None:
+    """The patron when a valid token comes along (public routes then answer for them)."""
+    if credentials is None:
+        return None
+    try:
+        return current_patron(db, settings, credentials)
+    except LibraryError:
+        return None
+
+
+OptionalPatron = Annotated[Caller | None, Depends(optional_patron)]

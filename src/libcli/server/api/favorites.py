@@ -15,7 +15,7 @@ router = APIRouter(tags=["favorites"])
 def list_favorites(caller: CurrentPatron, db: Db, settings: Config):
     with db.read() as session:
         titles = reservations.favorite_titles(session, caller.card)
-        return {"items": catalog.summaries(session, settings, titles)}
+        return {"items": catalog.summaries(session, settings, titles, caller.card)}
 
 
 @router.put("/favorites/{title_id}", status_code=204, response_class=Response)

@@ -4,15 +4,47 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from libcli.server import search as catalogue_search
-from libcli.server.db.models import Copy, Loan, Title
+from libcli.server.db.models import ACTIVE_RESERVATION, Copy, Loan, Reservation, Title
 from libcli.server.errors import LibraryError
+from libcli.server.rules.patron import reservation_refusal
 from libcli.server.rules.reservability import CopyState, available_count, online_refusal
 from libcli.server.settings import Settings
+
+
+@dataclass(frozen=True)
+class PatronHoldings:
+    """What one patron already has: the per-patron part of a verdict (R3, R21)."""
+
+    reserved: frozenset[str]  # titles with an active reservation
+    borrowing: frozenset[str]  # titles on loan to the patron now
+
+    def refusal(self, title_id: str, limit: int) -> str | None:
+        return reservation_refusal(
+            active_reservations=len(self.reserved),
+            limit=limit,
+            already_reserved=title_id in self.reserved,
+            borrowing=title_id in self.borrowing,
+        )
+
+
+def patron_holdings(session: DbSession, card: str) -> PatronHoldings:
+    reserved = session.scalars(
+        select(Reservation.title_id).where(
+            Reservation.card == card, Reservation.status.in_(ACTIVE_RESERVATION)
+        )
+    )
+    borrowing = session.scalars(
+        select(Copy.title_id)
+        .join(Loan, Loan.barcode == Copy.barcode)
+        .where(Loan.card == card, Loan.returned_on.is_(None))
+    )
+    return PatronHoldings(frozenset(reserved), frozenset(borrowing))
 
 
 def copies_of(session: DbSession, title_ids: Sequence[str]) -> dict[str, list[Copy]]:
@@ -29,10 +61,20 @@ def copy_states(copies: Sequence[Copy]) -> list[CopyState]:
     return [CopyState(loanable=c.loanable, state=c.state) for c in copies]
 
 
-def summary(title: Title, copies: Sequence[Copy], settings: Settings) -> dict:
-    """A title with its copy counts and the online verdict: what a result row shows."""
+def summary(
+    title: Title,
+    copies: Sequence[Copy],
+    settings: Settings,
+    holdings: PatronHoldings | None = None,
+) -> dict:
+    """A title with its copy counts and the online verdict: what a result row shows.
+
+    With a patron's holdings the verdict is theirs: red for a title they already
+    reserved or borrow, or when they are at the limit (what the web page shows)."""
     states = copy_states(copies)
     reason = online_refusal(title.type, states, settings.profile.online_types)
+    if reason is None and holdings is not None:
+        reason = holdings.refusal(title.id, settings.profile.reservation_limit)
     return {
         "id": title.id,
         "title": title.title,
@@ -48,9 +90,12 @@ def summary(title: Title, copies: Sequence[Copy], settings: Settings) -> dict:
     }
 
 
-def summaries(session: DbSession, settings: Settings, titles: Sequence[Title]) -> list[dict]:
+def summaries(
+    session: DbSession, settings: Settings, titles: Sequence[Title], card: str | None = None
+) -> list[dict]:
     copies = copies_of(session, [t.id for t in titles])
-    return [summary(t, copies[t.id], settings) for t in titles]
+    holdings = patron_holdings(session, card) if card else None
+    return [summary(t, copies[t.id], settings, holdings) for t in titles]
 
 
 def search(
@@ -61,14 +106,17 @@ def search(
     type: str | None = None,
     limit: int = 20,
     offset: int = 0,
+    card: str | None = None,
 ) -> dict:
     titles, total = catalogue_search.search_titles(
         session, query, type=type, limit=limit, offset=offset
     )
-    return {"items": summaries(session, settings, titles), "total": total}
+    return {"items": summaries(session, settings, titles, card), "total": total}
 
 
-def title_detail(session: DbSession, settings: Settings, title_id: str) -> dict:
+def title_detail(
+    session: DbSession, settings: Settings, title_id: str, card: str | None = None
+) -> dict:
     title = session.get(Title, title_id)
     if title is None:
         raise LibraryError("not_found", f"no title {title_id}")
@@ -80,7 +128,8 @@ def title_detail(session: DbSession, settings: Settings, title_id: str) -> dict:
             )
         ).all()
     )
-    detail = summary(title, copies, settings)
+    holdings = patron_holdings(session, card) if card else None
+    detail = summary(title, copies, settings, holdings)
     detail["copies"] = [
         {
             "barcode": c.barcode,

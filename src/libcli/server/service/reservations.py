@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import replace
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session as DbSession
@@ -20,9 +21,9 @@ from libcli.server.db.models import (
 from libcli.server.errors import LibraryError
 from libcli.server.profile import CONTACT_METHODS
 from libcli.server.rules.holds import can_cancel_online
-from libcli.server.rules.patron import contact_refusal, reservation_refusal
+from libcli.server.rules.patron import contact_refusal
 from libcli.server.rules.reservability import counter_refusal, online_refusal
-from libcli.server.service import holds
+from libcli.server.service import catalog, holds
 from libcli.server.service.accounts import get_patron
 from libcli.server.service.catalog import copy_states
 from libcli.server.settings import Settings
@@ -69,20 +70,7 @@ def place(
     ):
         raise LibraryError(refusal)
 
-    active = dict(
-        session.execute(
-            select(Reservation.title_id, Reservation.id).where(
-                Reservation.card == card, Reservation.status.in_(ACTIVE_RESERVATION)
-            )
-        ).all()
-    )
-    borrowing = set(
-        session.scalars(
-            select(Copy.title_id)
-            .join(Loan, Loan.barcode == Copy.barcode)
-            .where(Loan.card == card, Loan.returned_on.is_(None))
-        )
-    )
+    holdings = catalog.patron_holdings(session, card)
     reserved, skipped, new_rows = [], [], []
     wanted = list(dict.fromkeys(title_ids))  # once each, in the order given
     titles = {t.id: t for t in holds.lock_titles(session, wanted)}
@@ -97,12 +85,7 @@ def place(
             online_refusal(title.type, states, settings.profile.online_types)
             if via == "online"
             else counter_refusal(states)
-        ) or reservation_refusal(
-            active_reservations=len(active),
-            limit=settings.profile.reservation_limit,
-            already_reserved=title_id in active,
-            borrowing=title_id in borrowing,
-        )
+        ) or holdings.refusal(title_id, settings.profile.reservation_limit)
         if reason:
             skipped.append({"id": title_id, "title": title.title, "reason": reason})
             continue
@@ -117,7 +100,7 @@ def place(
         )
         session.add(row)
         session.flush()
-        active[title_id] = row.id
+        holdings = replace(holdings, reserved=holdings.reserved | {title_id})
         new_rows.append((row, title))
         # At the counter a copy on the shelf is taken for the patron straight away.
         on_shelf = [c.barcode for c in copies if c.loanable and c.state == "on_shelf"]
