@@ -18,15 +18,17 @@ _bearer = HTTPBearer(auto_error=False)
 TOUCH_EVERY = dt.timedelta(minutes=1)  # idle-expiry bookkeeping without a write per request
 
 
-def get_db(request: Request) -> Database:
+# Dependencies that never block are coroutines: FastAPI runs a plain `def` dependency in
+# its thread pool, a hand-off that costs more than the work here.
+async def get_db(request: Request) -> Database:
     return request.app.state.db
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def client_address(request: Request) -> str | None:
+async def client_address(request: Request) -> str | None:
     """The address guessing limits count against: the peer of the connection, or with
     `trust_forwarded_for` the last X-Forwarded-For entry (the one our proxy added)."""
     settings: Settings = request.app.state.settings
@@ -53,7 +55,7 @@ class Caller:
     session_expires_at: dt.datetime
 
 
-def refuse_malformed_input(request: Request) -> None:
+async def refuse_malformed_input(request: Request) -> None:
     """A NUL byte in a path or query value is refused as 422 up front: PostgreSQL text
     cannot hold it, and the answer must never be a 500."""
     values = [*request.path_params.values(), *request.query_params.values()]
