@@ -12,19 +12,50 @@ query. Normalising folds what a patron cannot be expected to type exactly:
 A query that is an ISBN (10 or 13 digits, hyphens allowed, valid check digit) matches
 the title with that ISBN, whichever of ISBN-10 or ISBN-13 either side uses.
 
-Everything about search lives in this module, so that making it fast on a large
-catalogue (a trigram or full-text index) changes one file.
+How it stays fast on a million titles (one- and two-character queries included, which
+are common in Japanese and which a trigram-only index cannot answer):
+
+- `title_gram` holds, for every title, each distinct run of one, two and three characters
+  of its normalised title, author and publisher (never across two fields);
+  `title_gram_count` holds how many titles have each gram. Both are kept up to date by a
+  flush hook on the ORM session (below); `rebuild_index` refills them after a bulk load.
+- A query of up to three characters is itself a gram: its postings are exactly the
+  matching titles, and its total is one row of `title_gram_count`.
+- A longer query walks the postings of its rarest trigram in title order, keeps those
+  that also hold its next two rarest trigrams (index probes), and checks each survivor
+  with the substring test, so nothing is missed and nothing extra kept.
+- A page is: titles starting with the query (a range of the (search_text, id) index,
+  the exact one first), then a title with the ISBN asked for, then the rest in title id
+  order; each part is read only as far as the page needs, so "の" in a million titles
+  reads about twenty postings.
+- The total of a longer query is exact up to VERIFY_LIMIT candidates (each title
+  checked); up to ESTIMATE_LIMIT it is the number of titles holding its two rarest
+  trigrams (index only), beyond that the rarest trigram's count: upper bounds, equal
+  unless those trigrams occur apart in a title.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable
 
-from sqlalchemy import case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    and_,
+    bindparam,
+    delete,
+    event,
+    exists,
+    func,
+    not_,
+    select,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import Select
 
-from libcli.server.db.models import Title
+from libcli.server.db.models import Title, TitleGram, TitleGramCount
 
 # Joins the fields of search_text. normalize() turns it (like all whitespace) into a
 # plain space, so no query can contain it and a match never spans two fields.
@@ -102,10 +133,44 @@ def search_text_for(title: str, author: str, publisher: str, isbn: str | None = 
     return f"{text}{FIELD_SEPARATOR}{_isbn_key(digits)}" if digits else text
 
 
+def grams_of(search_text: str) -> set[str]:
+    """The postings of one title: each run of one, two and three characters of its
+    normalised title, author and publisher (the ISBN key is searched through `Title.isbn`)."""
+    out: set[str] = set()
+    for field in search_text.split(FIELD_SEPARATOR)[:3]:
+        for n in range(1, GRAM + 1):
+            out.update(field[i : i + n] for i in range(len(field) - n + 1))
+    return out
+
+
+def _query_grams(q: str) -> set[str]:
+    """The grams every title containing `q` has: `q` itself if short, else its trigrams."""
+    if len(q) <= GRAM:
+        return {q}
+    return {q[i : i + GRAM] for i in range(len(q) - GRAM + 1)}
+
+
+GRAM = 3  # the longest gram indexed: queries up to this long are answered by one posting list
+
+# Past this many candidates a long query's total counts the intersected postings of its
+# rarest trigrams without reading each title (an upper bound, exact in practice).
+VERIFY_LIMIT = 300
+# Past this many postings of its rarest gram, a long query's total is that gram's count
+# (an upper bound, read from title_gram_count, no work at all).
+ESTIMATE_LIMIT = 5_000
+
+
 def _like_escape(text: str) -> str:
     for ch in (LIKE_ESCAPE, "%", "_"):
         text = text.replace(ch, LIKE_ESCAPE + ch)
     return text
+
+
+def _contains(session: Session, q: str):
+    """The substring test, literal (no LIKE metacharacters) and index-free."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.strpos(Title.search_text, q) > 0
+    return func.instr(Title.search_text, q) > 0
 
 
 def search_titles(
@@ -118,31 +183,205 @@ def search_titles(
 ) -> tuple[list[Title], int]:
     """Titles matching `query` (one page of them) and how many match in all.
 
-    Order: the title exactly as asked, then titles starting with it, then the rest by title.
-    An empty query matches every title.
+    Order: the title exactly as asked, then titles starting with it (by search_text), then
+    a title whose ISBN was asked, then the rest in catalogue (id) order. An empty query
+    matches every title.
     """
     isbn = isbn_digits(query)
     q = normalize(query)
-    pattern = _like_escape(q)
-    matches = Title.search_text.like(f"%{pattern}%", escape=LIKE_ESCAPE)
-    if isbn:
-        key = f"%{FIELD_SEPARATOR}{_isbn_key(isbn)}"
-        matches = or_(matches, Title.search_text.like(key, escape=LIKE_ESCAPE))
-    conditions = [matches]
-    if type:
-        conditions.append(Title.type == type)
+    typed = [Title.type == type] if type else []
+    if not q:
+        total = session.scalar(select(func.count()).select_from(Title).where(*typed)) or 0
+        stmt = select(Title).where(*typed).order_by(Title.search_text, Title.id)
+        return list(session.scalars(stmt.offset(offset).limit(limit))), total
 
-    total = session.scalar(select(func.count()).select_from(Title).where(*conditions)) or 0
-    rank = case(
-        (Title.search_text.like(f"{pattern}{FIELD_SEPARATOR}%", escape=LIKE_ESCAPE), 0),
-        (Title.search_text.like(f"{pattern}%", escape=LIKE_ESCAPE), 1),
-        else_=2,
+    wanted = _query_grams(q)
+    frequency = dict(
+        session.execute(
+            select(TitleGramCount.gram, TitleGramCount.titles).where(
+                TitleGramCount.gram.in_(wanted)
+            )
+        ).all()
     )
-    stmt = (
-        select(Title)
-        .where(*conditions)
-        .order_by(rank, Title.search_text, Title.id)
-        .offset(offset)
-        .limit(limit)
+    rarest = sorted(wanted, key=lambda g: (frequency.get(g, 0), g))[:3]
+    text_can_match = all(frequency.get(g, 0) > 0 for g in wanted)
+    starts = and_(Title.search_text >= q, Title.search_text < q + "\U0010ffff")
+    contains = _contains(session, q)
+
+    segments: list[tuple[Select, Callable[[], int] | None]] = []
+    if text_can_match:
+        # Exact, then prefix: one range of the (search_text, id) index; "q\x1f..." sorts first.
+        prefix = select(Title).where(starts, *typed).order_by(Title.search_text, Title.id)
+        segments.append((prefix, None))
+    isbn_only = None
+    if isbn:
+        isbn_only = and_(Title.isbn.in_(isbn_forms(isbn)), *typed)
+        if text_can_match:
+            isbn_only = and_(isbn_only, not_(contains))
+        segments.append((select(Title).where(isbn_only).order_by(Title.id), None))
+    if text_can_match:
+        first = aliased(TitleGram)
+        also = [
+            exists().where(TitleGram.gram == g, TitleGram.title_id == first.title_id)
+            for g in rarest[1:]
+        ]
+        rest = (
+            select(Title)
+            .join(first, first.title_id == Title.id)
+            .where(first.gram == rarest[0], *also, contains, not_(starts), *typed)
+            .order_by(first.title_id)
+        )
+        segments.append((rest, None))
+
+    page: list[Title] = []
+    skip = offset
+    sizes: list[int | None] = []
+    for stmt, _ in segments:
+        want = None if limit is None else skip + limit - len(page)
+        if want is not None and want <= 0:
+            sizes.append(None)
+            continue
+        rows = list(session.scalars(stmt.limit(want)))
+        complete = want is None or len(rows) < want
+        sizes.append(len(rows) if complete else None)
+        page += rows[skip:]
+        skip = max(0, skip - len(rows))
+    if limit is not None:
+        page = page[:limit]
+
+    if all(n is not None for n in sizes):
+        return page, sum(sizes)  # every segment was read to its end
+    if len(q) <= GRAM and not isbn and not type:
+        return page, frequency.get(q, 0)  # the gram's postings are exactly the matches
+    if frequency.get(rarest[0], 0) > ESTIMATE_LIMIT and not isbn and not type:
+        return page, frequency[rarest[0]]
+    return page, _count(session, q, rarest, contains, isbn_only, typed)
+
+
+def _count(session, q, rarest, contains, isbn_only, typed) -> int:
+    """The total of a long (or filtered) query: verified while the candidates are few."""
+    first = aliased(TitleGram)
+    also = [
+        exists().where(TitleGram.gram == g, TitleGram.title_id == first.title_id)
+        for g in rarest[1:]
+    ]
+    candidates = select(first.title_id).where(first.gram == rarest[0], *also)
+    total = 0
+    if isbn_only is not None:
+        total += session.scalar(select(func.count()).select_from(Title).where(isbn_only)) or 0
+    if not typed:
+        bound = session.scalar(
+            select(func.count()).select_from(candidates.limit(VERIFY_LIMIT + 1).subquery())
+        )
+        if bound > VERIFY_LIMIT:
+            # The two rarest grams only: a merge of two index ranges (PostgreSQL).
+            pair = select(first.title_id).where(first.gram == rarest[0], *also[:1])
+            unverified = select(func.count()).select_from(pair.subquery())
+            return total + (session.scalar(unverified) or 0)
+    verified = (
+        select(func.count())
+        .select_from(Title)
+        .join(first, first.title_id == Title.id)
+        .where(first.gram == rarest[0], *also, contains, *typed)
     )
-    return list(session.scalars(stmt)), total
+    return total + (session.scalar(verified) or 0)
+
+
+# -- keeping the index -----------------------------------------------------------------
+
+
+def _apply(connection: Connection, added: list[dict], removed: list[dict]) -> None:
+    """Write posting changes and adjust the per-gram counts, in gram order (no deadlocks)."""
+    delta: Counter[str] = Counter()
+    for row in removed:
+        delta[row["gram"]] -= 1
+    for row in added:
+        delta[row["gram"]] += 1
+    if removed:
+        connection.execute(
+            TitleGram.__table__.delete().where(
+                TitleGram.gram == bindparam("gram"), TitleGram.title_id == bindparam("title_id")
+            ),
+            removed,
+        )
+    if added:
+        connection.execute(TitleGram.__table__.insert(), added)
+    changes = [{"gram": g, "n": n} for g, n in sorted(delta.items()) if n]
+    if not changes:
+        return
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(TitleGramCount).values(gram=bindparam("gram"), titles=bindparam("n"))
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[TitleGramCount.gram],
+        set_={"titles": TitleGramCount.titles + stmt.excluded.titles},
+    )
+    connection.execute(stmt, changes)
+
+
+def _reindex(connection: Connection, titles: dict[str, str | None], existing: bool) -> None:
+    """Bring the postings of `titles` (id → search_text, None if deleted) up to date."""
+    old: dict[str, set[str]] = {tid: set() for tid in titles}
+    if existing:
+        ids = list(titles)
+        for start in range(0, len(ids), 500):
+            rows = connection.execute(
+                select(TitleGram.title_id, TitleGram.gram).where(
+                    TitleGram.title_id.in_(ids[start : start + 500])
+                )
+            )
+            for tid, gram in rows:
+                old[tid].add(gram)
+    added, removed = [], []
+    for tid, text in titles.items():
+        new = grams_of(text) if text else set()
+        added += [{"gram": g, "title_id": tid} for g in sorted(new - old[tid])]
+        removed += [{"gram": g, "title_id": tid} for g in sorted(old[tid] - new)]
+    _apply(connection, added, removed)
+
+
+@event.listens_for(Session, "after_flush")
+def _keep_index(session: Session, _context) -> None:
+    """Every flush that adds, changes or deletes titles updates their postings."""
+    new = {o.id: o.search_text for o in session.new if isinstance(o, Title)}
+    changed = {
+        o.id: o.search_text
+        for o in session.dirty
+        if isinstance(o, Title) and session.is_modified(o, include_collections=False)
+    }
+    changed.update({o.id: None for o in session.deleted if isinstance(o, Title)})
+    connection = session.connection()
+    if new:
+        _reindex(connection, new, existing=False)
+    if changed:
+        _reindex(connection, changed, existing=True)
+
+
+def rebuild_index(connection: Connection, titles: Iterable[tuple[str, str]] | None = None) -> int:
+    """Refill the whole index from `title.search_text` (after a bulk load); the postings count."""
+    connection.execute(delete(TitleGram))
+    connection.execute(delete(TitleGramCount))
+    if titles is None:
+        titles = connection.execute(select(Title.id, Title.search_text))
+    counts: Counter[str] = Counter()
+    batch: list[dict] = []
+    written = 0
+    for tid, text in titles:
+        for gram in grams_of(text or ""):
+            batch.append({"gram": gram, "title_id": tid})
+            counts[gram] += 1
+        if len(batch) >= 100_000:
+            connection.execute(TitleGram.__table__.insert(), batch)
+            written += len(batch)
+            batch = []
+    if batch:
+        connection.execute(TitleGram.__table__.insert(), batch)
+        written += len(batch)
+    if counts:
+        connection.execute(
+            TitleGramCount.__table__.insert(),
+            [{"gram": g, "titles": n} for g, n in counts.items()],
+        )
+    return written

@@ -94,6 +94,29 @@ class Title(Base):
     isbn: Mapped[str | None] = mapped_column(String(20), index=True)
     search_text: Mapped[str] = mapped_column(Text, default="")  # normalised title/author/publisher
 
+    # The order search pages through when a query matches a large part of the catalogue.
+    __table_args__ = (Index("title_search_order", "search_text", "id"),)
+
+
+class TitleGram(Base):
+    """A posting of the search index: `title_id` has the 1- to 3-character `gram` in one
+    of its normalised fields (kept by libcli.server.search; no foreign key, for bulk loads)."""
+
+    __tablename__ = "title_gram"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    gram: Mapped[str] = mapped_column(String(3), primary_key=True)
+    title_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class TitleGramCount(Base):
+    """How many titles hold each gram: the search total for queries of up to 3 characters."""
+
+    __tablename__ = "title_gram_count"
+
+    gram: Mapped[str] = mapped_column(String(3), primary_key=True)
+    titles: Mapped[int] = mapped_column(Integer)
+
 
 class Copy(Base):
     """A physical copy (資料) with its loan category (禁帯区分) and state (状態)."""

@@ -37,13 +37,11 @@ class DeadlineBook:
         return self._deadlines[key]
 
 
-def lock_titles(session: DbSession, title_ids) -> list[Title]:
+def lock_titles(session: DbSession, title_ids) -> None:
     """Lock titles (PostgreSQL: FOR UPDATE) in one global order, before copies and
     reservations: whoever changes a title's queue or copies goes one at a time."""
-    return list(
-        session.scalars(
-            select(Title).where(Title.id.in_(title_ids)).order_by(Title.id).with_for_update()
-        )
+    session.execute(
+        select(Title.id).where(Title.id.in_(title_ids)).order_by(Title.id).with_for_update()
     )
 
 

@@ -73,7 +73,8 @@ def place(
     holdings = catalog.patron_holdings(session, card)
     reserved, skipped, new_rows = [], [], []
     wanted = list(dict.fromkeys(title_ids))  # once each, in the order given
-    titles = {t.id: t for t in holds.lock_titles(session, wanted)}
+    holds.lock_titles(session, wanted)
+    titles = {t.id: t for t in session.scalars(select(Title).where(Title.id.in_(wanted)))}
     for title_id in wanted:
         title = titles.get(title_id)
         if title is None:

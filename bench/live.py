@@ -1,0 +1,266 @@
+"""3. `libcli status --json` beside httpie and curl, 5. throughput under wrk, 7. memory.
+
+The library: the aozora catalogue with one copy per title; patron 100000001 with ten
+loans and ten reservations; 32 patrons who reserve and cancel; a lender who keeps 600
+titles out (so that they can be reserved online, R6)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import subprocess
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from bench.common import (
+    Server,
+    clean_env,
+    peak_rss_mib,
+    summary_ms,
+    time_command,
+    tree_peak_rss_mib,
+    venv_bin,
+)
+
+PATRON = "100000001"
+LENDER = "100000009"
+RESERVERS = [f"2000000{n:02d}" for n in range(32)]
+PASSWORD = "bench-Password-2468"
+ON_LOAN = 600  # titles S0000000.. kept out by the lender
+
+
+def seed(url: str, workdir: Path) -> dict:
+    """Patrons, loans and reservations through the service layer; their session tokens."""
+    from libcli.server.db.session import Database
+    from libcli.server.service import accounts, circulation, reservations
+    from libcli.server.settings import load_settings
+
+    settings = replace(load_settings(url), data_dir=workdir, outbox_dir=workdir / "outbox")
+    db = Database(url)
+    today = settings.profile.today()
+    tokens = {}
+    try:
+        with db.write() as s:
+            for card in (PATRON, LENDER, *RESERVERS):
+                accounts.add_patron(s, card, "八戸 太郎", phone="0178-22-0266")
+                accounts.issue_password(s, settings, card, PASSWORD)
+            for n in range(ON_LOAN):
+                circulation.checkout(s, settings, LENDER, f"CS{n:07d}", today)
+            for n in range(ON_LOAN, ON_LOAN + 10):
+                circulation.checkout(s, settings, PATRON, f"CS{n:07d}", today)
+        with db.write() as s:
+            reservations.place(
+                s,
+                settings,
+                PATRON,
+                [f"S{n:07d}" for n in range(10)],
+                pickup="main",
+                contact="phone",
+            )
+        for card in (PATRON, *RESERVERS):
+            with db.write() as s:
+                tokens[card] = accounts.login(s, settings, card, PASSWORD)[0]
+    finally:
+        db.dispose()
+    return tokens
+
+
+def status_command(server: Server, token: str, runs: int) -> dict:
+    """The same GET /api/v1/status with the same token: libcli, httpie, curl."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = clean_env(
+            LIBCLI_SERVER=server.url,
+            LIBCLI_TOKEN=token,
+            LIBCLI_CONFIG_DIR=tmp,
+            HOME=tmp,
+            LANG="C",
+        )
+        out = subprocess.run(
+            [venv_bin("libcli"), "status", "--json"], env=env, capture_output=True, text=True
+        )
+        status = json.loads(out.stdout)
+        shape = {k: len(v) for k, v in status.items() if isinstance(v, list)}
+        url = f"{server.url}/api/v1/status"
+        auth = f"Authorization: Bearer {token}"
+        httpie_auth = f"Authorization:Bearer {token}"
+        cases = {
+            "libcli status --json": [venv_bin("libcli"), "status", "--json"],
+            "http (httpie)": [
+                venv_bin("http"),
+                "--ignore-stdin",
+                "GET",
+                url,
+                httpie_auth,
+            ],
+            "curl": ["curl", "-sf", "-H", auth, url],
+        }
+        timings = {name: summary_ms(time_command(argv, env, runs)) for name, argv in cases.items()}
+        rss = peak_rss_mib([venv_bin("libcli"), "status"], env)
+    return {"timings": timings, "shape": shape, "libcli_status_rss_mib": rss}
+
+
+_RESERVE_CANCEL_LUA = """
+local tokens = {TOKENS}
+local ntitles = {NTITLES}
+local counter = 0
+local pending = {}
+local created = 0
+function setup(thread)
+  thread:set("tid", created)  -- a global in the thread's own Lua state
+  created = created + 1
+end
+function request()
+  if #pending > 0 then
+    local item = table.remove(pending, 1)
+    return wrk.format("DELETE", "/api/v1/reservations/" .. item[1],
+      {["Authorization"] = "Bearer " .. item[2]})
+  end
+  counter = counter + 1
+  local n = (counter * 2 + (tid or 0)) % ntitles
+  local token = tokens[(n % #tokens) + 1]
+  local body = string.format(
+    '{"title_ids":["S%07d"],"pickup":"main","contact":"phone"}', n)
+  return wrk.format("POST", "/api/v1/reservations",
+    {["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json"}, body)
+end
+function response(status, headers, body)
+  local rid = string.match(body, '"reservation_id":%s*(%d+)')
+  local title = string.match(body, '"id":%s*"S(%d+)"')
+  if rid and title then
+    local n = tonumber(title)
+    table.insert(pending, {rid, tokens[(n % #tokens) + 1]})
+  end
+end
+"""
+
+_SEARCH_LUA = """
+local queries = {QUERIES}
+local i = 0
+function request()
+  i = i + 1
+  return wrk.format("GET", "/api/v1/catalog/search?q=" .. queries[(i % #queries) + 1])
+end
+"""
+
+
+def _wrk(url: str, seconds: int, script: Path | None = None, header: str | None = None) -> dict:
+    argv = ["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency"]
+    if script:
+        argv += ["-s", str(script)]
+    if header:
+        argv += ["-H", header]
+    out = subprocess.run([*argv, url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    scale = {"us": 0.001, "ms": 1, "s": 1000}
+    return {
+        "rps": rps,
+        "requests": total,
+        "non_2xx": int(bad.group(1)) if bad else 0,
+        "socket_errors": errors.group(1) if errors else "",
+        "p99_ms": float(p99.group(1)) * scale[p99.group(2)] if p99 else None,
+    }
+
+
+def throughput(
+    url: str, workdir: Path, tokens: dict, queries: list[str], workers: int, seconds: int
+) -> dict:
+    import urllib.parse
+
+    reserve_lua = workdir / "reserve_cancel.lua"
+    reserve_lua.write_text(
+        _RESERVE_CANCEL_LUA.replace(
+            "{TOKENS}", "{" + ",".join(f'"{tokens[c]}"' for c in RESERVERS) + "}"
+        ).replace("{NTITLES}", str(ON_LOAN))
+    )
+    search_lua = workdir / "search.lua"
+    quoted = ",".join(f'"{urllib.parse.quote(q)}"' for q in queries)
+    search_lua.write_text(_SEARCH_LUA.replace("{QUERIES}", "{" + quoted + "}"))
+    auth = f"Authorization: Bearer {tokens[PATRON]}"
+    results = {}
+    with Server(url, workdir, workers=workers) as server:
+        time.sleep(0.5 * workers)
+        _wrk(f"{server.url}/health", 1)  # warm every worker
+        results["GET /health"] = _wrk(f"{server.url}/health", seconds)
+        results["GET status"] = _wrk(f"{server.url}/api/v1/status", seconds, header=auth)
+        results["GET search"] = _wrk(f"{server.url}/", seconds, script=search_lua)
+        pairs = _wrk(f"{server.url}/", seconds, script=reserve_lua)
+        pairs["rps"] = pairs["rps"] / 2  # one reserve and one cancel
+        results["reserve+cancel (pairs)"] = pairs
+        results["worker_peak_rss_mib"] = tree_peak_rss_mib(server.process.pid)
+    return results
+
+
+def today() -> dt.date:
+    return dt.date.today()
+
+
+def profile_under_load(
+    url: str, workdir: Path, tokens: dict, path: str, seconds: int
+) -> list[tuple[str, float]]:
+    """py-spy samples of a one-worker server while wrk drives `path`: the functions where
+    the worker spends its time (share of samples, own frame), to explain a gap."""
+    import collections
+    import shutil
+
+    if not shutil.which(venv_bin("py-spy")):
+        return []
+    raw = workdir / "profile.txt"
+    with Server(url, workdir, workers=1) as server:
+        _wrk(f"{server.url}/health", 1)
+        spy = subprocess.Popen(
+            [
+                venv_bin("py-spy"),
+                "record",
+                "--pid",
+                str(server.process.pid),
+                "--duration",
+                str(seconds),
+                "--rate",
+                "250",
+                "--format",
+                "raw",
+                "--output",
+                str(raw),
+                "--nonblocking",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        header = f"Authorization: Bearer {tokens[PATRON]}"
+        _wrk(f"{server.url}{path}", seconds, header=header)
+        spy.wait(60)
+    if not raw.exists():
+        return []
+    own: collections.Counter[str] = collections.Counter()
+    modules: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = stack.split(";")
+        n = int(count)
+        total += n
+        own[frames[-1]] += n
+        for frame in {_package(f) for f in frames}:
+            modules[frame] += n
+    top = [(f"own: {name}", 100 * n / total) for name, n in own.most_common(8)]
+    top += [(f"under: {name}", 100 * n / total) for name, n in modules.most_common(12)]
+    return top
+
+
+def _package(frame: str) -> str:
+    """`fn (path/to/pkg/module.py:12)` → the top package of the frame's file."""
+    match = re.search(r"\((.*?):\d+\)", frame)
+    path = match.group(1) if match else frame
+    for marker in ("site-packages/", "src/libcli/", "lib/python3"):
+        if marker in path:
+            rest = path.split(marker, 1)[1]
+            head = rest.split("/")[0].removesuffix(".py")
+            return "libcli." + head if marker == "src/libcli/" else head
+    return path
