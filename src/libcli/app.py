@@ -11,7 +11,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from libcli.config import DEFAULT_PROFILE, Settings
-from libcli.errors import CredentialStoreError, NotLoggedIn
 
 if TYPE_CHECKING:
     from libcli.client import LibraryClient
@@ -53,6 +52,7 @@ class App:
     def token(self) -> StoredToken:
         """The token in the documented lookup order; NotLoggedIn when there is none."""
         from libcli.credentials import find_token
+        from libcli.errors import NotLoggedIn
 
         found = find_token(self.server, self.card, self.settings.get("token_storage"))
         if found is None:
@@ -61,6 +61,8 @@ class App:
 
     def optional_token(self) -> str | None:
         """For public reads: a token if one is at hand, else anonymous (verdicts still shown)."""
+        from libcli.errors import CredentialStoreError, NotLoggedIn
+
         try:
             return self.token().token
         except (NotLoggedIn, CredentialStoreError):

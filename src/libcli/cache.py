@@ -11,22 +11,31 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 SECTIONS = ("favorites", "reservations", "titles", "points", "contact_methods")
 MAX_TITLES = 50
 
 
-def cache_path(profile: str | None) -> Path:
-    from libcli.config import DEFAULT_PROFILE, config_dir
+def _location(profile: str | None) -> str:
+    # A plain str: reading the cache on TAB needs no pathlib.
+    from libcli.config import DEFAULT_PROFILE, config_location
 
-    return config_dir() / "cache" / f"{profile or DEFAULT_PROFILE}.json"
+    return os.path.join(config_location(), "cache", f"{profile or DEFAULT_PROFILE}.json")
+
+
+def cache_path(profile: str | None) -> Path:
+    from pathlib import Path
+
+    return Path(_location(profile))
 
 
 def load(profile: str | None) -> dict[str, Any]:
     try:
-        with open(cache_path(profile), encoding="utf-8") as fh:
+        with open(_location(profile), encoding="utf-8") as fh:
             data = json.load(fh)
     except (OSError, ValueError):
         return {}
@@ -54,7 +63,7 @@ def update(profile: str | None, **sections: list[dict[str, Any]]) -> None:
 
 def clear(profile: str | None) -> None:
     with contextlib.suppress(OSError):
-        os.unlink(cache_path(profile))
+        os.unlink(_location(profile))
 
 
 def entries(profile: str | None, section: str) -> list[dict[str, Any]]:

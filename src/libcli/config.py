@@ -20,14 +20,18 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import tomllib
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from libcli.errors import ConfigError, UsageProblem
 from libcli.i18n import N_
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from libcli.errors import ConfigError
+
+# tomllib, pathlib and the errors are imported where they are needed: every run (TAB too)
+# reads the file for `lang`, and most find none.
 
 CONFIG_DIR_ENV = "LIBCLI_CONFIG_DIR"
 PROFILE_ENV = "LIBCLI_PROFILE"
@@ -37,13 +41,20 @@ DEFAULT_SERVER = "http://127.0.0.1:8765"
 _PROFILE_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-def config_dir() -> Path:
+def config_location() -> str:
+    """The directory of the config file, the token file and the cache, as a plain str."""
     env = os.environ.get(CONFIG_DIR_ENV)
     if env:
-        return Path(env)
+        return env
     import click
 
-    return Path(click.get_app_dir("libcli"))
+    return click.get_app_dir("libcli")
+
+
+def config_dir() -> Path:
+    from pathlib import Path
+
+    return Path(config_location())
 
 
 def config_path() -> Path:
@@ -52,6 +63,8 @@ def config_path() -> Path:
 
 def check_profile(name: str) -> str:
     if not _PROFILE_RE.match(name):
+        from libcli.errors import UsageProblem
+
         raise UsageProblem("profile_name", name=name)
     return name
 
@@ -119,8 +132,7 @@ def _storage(value: Any) -> str:
     return str(value)
 
 
-@dataclass(frozen=True)
-class Key:
+class Key(NamedTuple):
     """One setting: its environment variable, default, check, and whether profiles inherit it."""
 
     name: str
@@ -165,6 +177,8 @@ KEYS: dict[str, Key] = {
 
 
 def check_value(key: str, value: Any) -> Any:
+    from libcli.errors import ConfigError
+
     spec = KEYS.get(key)
     if spec is None:
         raise ConfigError("config_unknown_key", key=key)
@@ -180,16 +194,30 @@ def check_value(key: str, value: Any) -> Any:
 # -- the file -----------------------------------------------------------------------------
 
 
-def load_file(path: Path | None = None) -> dict[str, Any]:
-    path = path or config_path()
+def load_file(path: Path | str | None = None) -> dict[str, Any]:
     try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
+        # A str path will do, and tomllib only once there is a file to parse: light start-up.
+        fh = open(path or os.path.join(config_location(), CONFIG_FILE), "rb")  # noqa: SIM115
     except FileNotFoundError:
         return {}
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError("config_invalid", path=str(path), detail=str(exc)) from exc
-    return data
+    except OSError as exc:
+        raise _invalid(path, exc) from exc
+    import tomllib
+
+    with fh:
+        try:
+            return tomllib.load(fh)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise _invalid(path, exc) from exc
+
+
+def _invalid(path: Path | str | None, exc: Exception) -> ConfigError:
+    from pathlib import Path
+
+    from libcli.errors import ConfigError
+
+    shown = str(Path(path)) if path else str(config_path())
+    return ConfigError("config_invalid", path=shown, detail=str(exc))
 
 
 def file_value(key: str, profile: str | None = None) -> Any:
@@ -229,6 +257,8 @@ def save_file(data: dict[str, Any], path: Path | None = None) -> None:
     try:
         write_private(path, tomli_w.dumps(data).encode("utf-8"))
     except OSError as exc:
+        from libcli.errors import ConfigError
+
         raise ConfigError("config_write_failed", path=str(path), detail=str(exc)) from exc
 
 
@@ -245,14 +275,23 @@ class Settings:
         path: Path | None = None,
     ) -> None:
         self.profile = check_profile(profile)
-        self.path = path or config_path()
+        # A str until `path` is asked for: a command that only reads needs no pathlib.
+        self._path: Path | str = path or os.path.join(config_location(), CONFIG_FILE)
         self.overrides = dict(overrides or {})
         self._data: dict[str, Any] | None = None
 
     @property
+    def path(self) -> Path:
+        if isinstance(self._path, str):
+            from pathlib import Path
+
+            self._path = Path(self._path)
+        return self._path
+
+    @property
     def data(self) -> dict[str, Any]:
         if self._data is None:
-            self._data = load_file(self.path)
+            self._data = load_file(self._path)
         return self._data
 
     def lookup(self, key: str) -> tuple[Any, str]:
@@ -280,6 +319,8 @@ class Settings:
         data = load_file(self.path)
         table = data.setdefault(self.profile, {})
         if not isinstance(table, dict):
+            from libcli.errors import ConfigError
+
             raise ConfigError("config_invalid", path=str(self.path), detail=self.profile)
         table[key] = value
         save_file(data, self.path)
@@ -288,6 +329,8 @@ class Settings:
 
     def unset(self, key: str) -> bool:
         if key not in KEYS:
+            from libcli.errors import ConfigError
+
             raise ConfigError("config_unknown_key", key=key)
         data = load_file(self.path)
         table = data.get(self.profile)
@@ -304,6 +347,8 @@ class Settings:
 
 def profile_names() -> list[str]:
     """Profiles in the config file, for completion (no network, stdlib only)."""
+    from libcli.errors import ConfigError
+
     try:
         data = load_file()
     except ConfigError:

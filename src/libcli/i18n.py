@@ -66,12 +66,18 @@ def set_language(lang: str) -> None:
     """Use `lang` for every message of this run, Click's included."""
     lang = normalize_lang(lang) or "en"
     _state["lang"] = lang
-    _state["translation"] = gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True)
     if _state["saved_language"] is _UNSET:
         _state["saved_language"] = os.environ.get("LANGUAGE")
+    os.environ["LANGUAGE"] = lang  # what gettext.gettext (used by Click) looks at first
+    if lang == "en":
+        # Source strings are English and the en catalogue maps each one to itself (kept so by
+        # update_po.py --check): parsing it would only cost start-up time on every run and TAB.
+        _state["translation"] = gettext.NullTranslations()
+        gettext.textdomain("messages")
+        return
+    _state["translation"] = gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True)
     gettext.bindtextdomain(DOMAIN, LOCALE_DIR)
     gettext.textdomain(DOMAIN)
-    os.environ["LANGUAGE"] = lang  # what gettext.gettext (used by Click) looks at first
 
 
 def reset() -> None:

@@ -6,14 +6,16 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from click.shell_completion import CompletionItem
 
 from libcli.i18n import _
+
+if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
 
 
 @contextmanager
@@ -58,11 +60,23 @@ class LocalizedGroup(LocalizedCommand, click.Group):
 
 
 class LazyGroup(LocalizedGroup):
-    """Subcommands are imported only when named (or when help lists them)."""
+    """Subcommands are imported only when one is run or its own help is shown.
 
-    def __init__(self, *args: Any, lazy_subcommands: dict[str, str] | None = None, **kw: Any):
+    `lazy_subcommands` holds (name, "module:attribute", first paragraph of its help): the
+    listing of `--help` and TAB completion of command names use that summary alone, so they
+    import no command module. tests/cli/test_lazy.py checks the table against the commands.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        lazy_subcommands: Iterable[tuple[str, str, str]] = (),
+        **kw: Any,
+    ) -> None:
         super().__init__(*args, **kw)
-        self.lazy_subcommands = dict(lazy_subcommands or {})
+        self.lazy_subcommands = {
+            name: (target, summary) for name, target, summary in lazy_subcommands
+        }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.lazy_subcommands) + sorted(
@@ -70,11 +84,47 @@ class LazyGroup(LocalizedGroup):
         )
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = self.lazy_subcommands.get(cmd_name)
-        if target is None:
+        entry = self.lazy_subcommands.get(cmd_name)
+        if entry is None:
             return super().get_command(ctx, cmd_name)
-        module_name, attr = target.split(":")
+        module_name, attr = entry[0].split(":")
         return getattr(importlib.import_module(module_name), attr)
+
+    def listed_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """What a listing needs of a command (name, short help), without importing it."""
+        entry = self.lazy_subcommands.get(cmd_name)
+        if entry is None:
+            return self.get_command(ctx, cmd_name)
+        return LocalizedCommand(cmd_name, help=entry[1])
+
+    def _listed(self, ctx: click.Context, incomplete: str = "") -> list[tuple[str, click.Command]]:
+        found = []
+        for name in self.list_commands(ctx):
+            if name.startswith(incomplete):
+                cmd = self.listed_command(ctx, name)
+                if cmd is not None and not cmd.hidden:
+                    found.append((name, cmd))
+        return found
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Click's Group.format_commands, with listed_command instead of get_command.
+        commands = self._listed(ctx)
+        if commands:
+            limit = formatter.width - 6 - max(len(name) for name, _cmd in commands)
+            rows = [(name, cmd.get_short_help_str(limit)) for name, cmd in commands]
+            with formatter.section(_("Commands")):
+                formatter.write_dl(rows)
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
+        # Click's Group.shell_complete, with listed_command instead of get_command.
+        from click.shell_completion import CompletionItem
+
+        results = [
+            CompletionItem(name, help=cmd.get_short_help_str())
+            for name, cmd in self._listed(ctx, incomplete)
+        ]
+        results.extend(click.Command.shell_complete(self, ctx, incomplete))
+        return results
 
 
 command = functools.partial(click.command, cls=LocalizedCommand)
@@ -185,6 +235,8 @@ class PointType(click.ParamType):
             )
 
     def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str):
+        from click.shell_completion import CompletionItem
+
         from libcli import cache
         from libcli.vocab import POINTS, point_name
 
@@ -218,6 +270,8 @@ class ContactType(click.ParamType):
             )
 
     def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str):
+        from click.shell_completion import CompletionItem
+
         from libcli import cache
         from libcli.vocab import CONTACT_METHODS
 
@@ -246,6 +300,8 @@ def _profile(ctx: click.Context) -> str | None:
 
 def _complete_from(*sections: str) -> Callable:
     def complete(ctx: click.Context, param: click.Parameter, incomplete: str):
+        from click.shell_completion import CompletionItem
+
         from libcli import cache
 
         seen: set[str] = set()
@@ -271,6 +327,8 @@ complete_reservations = _complete_from("reservations")
 
 
 def complete_profiles(ctx: click.Context, param: click.Parameter, incomplete: str):
+    from click.shell_completion import CompletionItem
+
     from libcli.config import profile_names
 
     return [CompletionItem(p) for p in profile_names() if p.startswith(incomplete)]

@@ -10,24 +10,69 @@ from typing import Any
 import click
 
 from libcli.cli.base import LazyGroup, LocalizedOption, complete_profiles, option
-from libcli.exit_codes import ExitCode
-from libcli.i18n import _
+from libcli.i18n import N_, _
 
-#: name -> "module:attribute"; a module is imported only when its command is used.
-SUBCOMMANDS = {
-    "login": "libcli.cli.auth:login",
-    "logout": "libcli.cli.auth:logout",
-    "whoami": "libcli.cli.auth:whoami",
-    "search": "libcli.cli.catalogue:search",
-    "show": "libcli.cli.catalogue:show",
-    "fav": "libcli.cli.favorites:fav",
-    "reserve": "libcli.cli.reservations:reserve",
-    "status": "libcli.cli.reservations:status",
-    "cancel": "libcli.cli.reservations:cancel",
-    "passwd": "libcli.cli.account:passwd",
-    "email": "libcli.cli.account:email",
-    "config": "libcli.cli.configure:config",
-}
+#: name, "module:attribute", and the first paragraph of the command's help. A module is
+#: imported only when its command runs or shows its own help; `libcli --help` and TAB list
+#: the names with these summaries (tests/cli/test_lazy.py keeps them equal to the commands).
+SUBCOMMANDS = (
+    (
+        "login",
+        "libcli.cli.auth:login",
+        N_("Log in with your library card number and password (R1)."),
+    ),
+    (
+        "logout",
+        "libcli.cli.auth:logout",
+        N_("Log out: end the session on the server and forget the token here."),
+    ),
+    (
+        "whoami",
+        "libcli.cli.auth:whoami",
+        N_("Show who is logged in, at which server, and where the token is stored (masked)."),
+    ),
+    (
+        "search",
+        "libcli.cli.catalogue:search",
+        N_("Search the catalogue by title, author, publisher or ISBN."),
+    ),
+    (
+        "show",
+        "libcli.cli.catalogue:show",
+        N_("Show one title: its copies (point, 禁帯区分, 状態, due date) and the online verdict."),
+    ),
+    (
+        "fav",
+        "libcli.cli.favorites:fav",
+        N_("Your favorites (お気に入り): collect titles here, then `libcli reserve --favorites`."),
+    ),
+    (
+        "reserve",
+        "libcli.cli.reservations:reserve",
+        N_("Reserve titles for pickup at a service point (R9)."),
+    ),
+    (
+        "status",
+        "libcli.cli.reservations:status",
+        N_("Show your loans (with due dates) and reservations (利用状況参照, R11)."),
+    ),
+    ("cancel", "libcli.cli.reservations:cancel", N_("Cancel reservations (R12).")),
+    (
+        "passwd",
+        "libcli.cli.account:passwd",
+        N_("Change your password (R16), or reset a forgotten one (R17)."),
+    ),
+    (
+        "email",
+        "libcli.cli.account:email",
+        N_("Your email address for the library's mails (R15, R19)."),
+    ),
+    (
+        "config",
+        "libcli.cli.configure:config",
+        N_("Show and change your settings (server, pickup, contact, lang, ...)."),
+    ),
+)
 
 
 def _debug_requested(args: list[str]) -> bool:
@@ -58,19 +103,30 @@ class RootGroup(LazyGroup):
         except click.exceptions.Exit as exc:
             code = exc.exit_code
         except click.ClickException as exc:
+            from libcli.exit_codes import ExitCode
+
             exc.show()
             code = ExitCode.USAGE if isinstance(exc, click.UsageError) else exc.exit_code
         except (click.Abort, KeyboardInterrupt, EOFError):
+            from libcli.exit_codes import ExitCode
+
             click.echo(file=sys.stderr)
             click.echo(_("Interrupted."), err=True)
             code = ExitCode.INTERRUPTED
         except BrokenPipeError:
+            from libcli.exit_codes import ExitCode
+
             _quiet_broken_pipe()
             code = ExitCode.OK
         except Exception as exc:
             code = report(exc, debug=_debug_requested(args))
         else:
-            code = rv if isinstance(rv, int) else ExitCode.OK
+            # --help and --version return their code here: no ExitCode import for them.
+            if not isinstance(rv, int):
+                from libcli.exit_codes import ExitCode
+
+                rv = ExitCode.OK
+            code = rv
         if not standalone_mode:
             return int(code)
         sys.exit(int(code))
@@ -79,6 +135,7 @@ class RootGroup(LazyGroup):
 def report(exc: BaseException, *, debug: bool) -> int:
     """Print one line for the patron (the traceback too with --debug); return the exit code."""
     from libcli.errors import MESSAGES, LibcliError
+    from libcli.exit_codes import ExitCode
     from libcli.output import clean_lines
 
     if debug:
