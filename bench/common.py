@@ -48,15 +48,26 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 def time_command(argv: list[str], env: dict, runs: int, warmup: int = 3) -> list[float]:
     """Wall-clock seconds of whole processes, after `warmup` unrecorded runs."""
-    times = []
+    return time_commands({"command": (argv, env)}, runs, warmup)["command"]
+
+
+def time_commands(
+    cases: dict[str, tuple[list[str], dict]], runs: int, warmup: int = 3
+) -> dict[str, list[float]]:
+    """Like time_command for several commands, interleaved round by round, so drift in
+    the machine's load falls on every command alike (the ratios are what we report)."""
+    times: dict[str, list[float]] = {name: [] for name in cases}
     for i in range(warmup + runs):
-        started = time.perf_counter()
-        done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        elapsed = time.perf_counter() - started
-        if done.returncode != 0:
-            raise RuntimeError(f"{argv} exited {done.returncode}: {done.stderr.decode()[-500:]}")
-        if i >= warmup:
-            times.append(elapsed)
+        for name, (argv, env) in cases.items():
+            started = time.perf_counter()
+            done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            elapsed = time.perf_counter() - started
+            if done.returncode != 0:
+                raise RuntimeError(
+                    f"{argv} exited {done.returncode}: {done.stderr.decode()[-500:]}"
+                )
+            if i >= warmup:
+                times[name].append(elapsed)
     return times
 
 

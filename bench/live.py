@@ -20,7 +20,7 @@ from bench.common import (
     clean_env,
     peak_rss_mib,
     summary_ms,
-    time_command,
+    time_commands,
     tree_peak_rss_mib,
     venv_bin,
 )
@@ -97,7 +97,8 @@ def status_command(server: Server, token: str, runs: int) -> dict:
             ],
             "curl": ["curl", "-sf", "-H", auth, url],
         }
-        timings = {name: summary_ms(time_command(argv, env, runs)) for name, argv in cases.items()}
+        timed = time_commands({name: (argv, env) for name, argv in cases.items()}, runs)
+        timings = {name: summary_ms(t) for name, t in timed.items()}
         rss = peak_rss_mib([venv_bin("libcli"), "status"], env)
     return {"timings": timings, "shape": shape, "libcli_status_rss_mib": rss}
 

@@ -8,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.common import clean_env, summary_ms, time_command, venv_bin
+from bench.common import clean_env, summary_ms, time_commands, venv_bin
 
 HELLO = str(Path(__file__).with_name("hello_click.py"))
 
@@ -41,6 +41,8 @@ def _completion(env: dict, var: str, words: str) -> dict:
 def run(runs: int) -> dict:
     py = sys.executable
     libcli = venv_bin("libcli")
+    # An installed package has its bytecode; PYTHONDONTWRITEBYTECODE may be set here.
+    subprocess.run([py, "-m", "compileall", "-q", str(Path(__file__).parents[1] / "src")])
     with tempfile.TemporaryDirectory() as tmp:
         env = _isolated(Path(tmp))
         cases = {
@@ -50,7 +52,8 @@ def run(runs: int) -> dict:
             "libcli status --help": [libcli, "status", "--help"],
             "http --version (httpie)": [venv_bin("http"), "--version"],
         }
-        startup = {name: summary_ms(time_command(argv, env, runs)) for name, argv in cases.items()}
+        timed = time_commands({name: (argv, env) for name, argv in cases.items()}, runs)
+        startup = {name: summary_ms(t) for name, t in timed.items()}
 
         completions = {
             "bare Click: subcommand": (
@@ -71,9 +74,10 @@ def run(runs: int) -> dict:
                 _completion(env, "_LIBCLI_COMPLETE", "libcli cancel "),
             ),
         }
-        completion, offered = {}, {}
+        timed = time_commands(completions, runs)
+        completion = {name: summary_ms(t) for name, t in timed.items()}
+        offered = {}
         for name, (argv, cenv) in completions.items():
-            completion[name] = summary_ms(time_command(argv, cenv, runs))
             out = subprocess.run(argv, env=cenv, capture_output=True, text=True).stdout
             offered[name] = [line.split(",", 1)[-1] for line in out.splitlines()][:12]
         importtime = _importtime(libcli, env)
