@@ -85,14 +85,15 @@ def current_patron(
 CurrentPatron = Annotated[Caller, Depends(current_patron)]
 
 
-def optional_patron(
-    db: Db,
-    settings: Config,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Caller | None:
-    """The patron when a valid token comes along (public routes then answer for them)."""
-    if credentials is None:
+def optional_patron(db: Db, settings: Config, request: Request) -> Caller | None:
+    """The patron when a valid token comes along (public routes then answer for them).
+
+    The header is read directly: the schema keeps these routes public, where a missing
+    or stale token is no error, just an anonymous reader."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
         return None
+    credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=token.strip())
     try:
         return current_patron(db, settings, credentials)
     except LibraryError:
