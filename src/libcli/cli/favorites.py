@@ -34,27 +34,38 @@ def fav() -> None:
     """Your favorites (お気に入り): collect titles here, then `libcli reserve --favorites`."""
 
 
-@fav.command("add")
-@click.argument("title_ids", nargs=-1, required=True, shell_complete=complete_titles)
-@pass_app
-def fav_add(app, title_ids: tuple[str, ...]) -> None:
-    """Add titles to your favorites."""
+def _for_each_title(app, title_ids, change, done: str, missing: str) -> None:
+    """Apply `change` to each title; unknown ones are reported and end with exit 6."""
     from libcli.errors import NotFoundError
     from libcli.exit_codes import ExitCode
     from libcli.output import say, warn
 
     client = app.client()
-    missing = 0
+    not_found = 0
     for title_id in title_ids:
         try:
-            client.add_favorite(title_id)
+            change(client, title_id)
         except NotFoundError:
-            missing += 1
-            warn(_("No such title: {id}.").format(id=title_id))
+            not_found += 1
+            warn(missing.format(id=title_id))
             continue
-        say(_("Added to favorites: {id}").format(id=title_id))
+        say(done.format(id=title_id))
     refresh_cache(app, client)
-    exit_with(ExitCode.NOT_FOUND if missing else ExitCode.OK)
+    exit_with(ExitCode.NOT_FOUND if not_found else ExitCode.OK)
+
+
+@fav.command("add")
+@click.argument("title_ids", nargs=-1, required=True, shell_complete=complete_titles)
+@pass_app
+def fav_add(app, title_ids: tuple[str, ...]) -> None:
+    """Add titles to your favorites."""
+    _for_each_title(
+        app,
+        title_ids,
+        lambda client, title_id: client.add_favorite(title_id),
+        _("Added to favorites: {id}"),
+        _("No such title: {id}."),
+    )
 
 
 @fav.command("list")
@@ -93,19 +104,10 @@ def fav_list(app, as_json: bool) -> None:
 @pass_app
 def fav_remove(app, title_ids: tuple[str, ...]) -> None:
     """Remove titles from your favorites."""
-    from libcli.errors import NotFoundError
-    from libcli.exit_codes import ExitCode
-    from libcli.output import say, warn
-
-    client = app.client()
-    missing = 0
-    for title_id in title_ids:
-        try:
-            client.remove_favorite(title_id)
-        except NotFoundError:
-            missing += 1
-            warn(_("Not in your favorites: {id}.").format(id=title_id))
-            continue
-        say(_("Removed from favorites: {id}").format(id=title_id))
-    refresh_cache(app, client)
-    exit_with(ExitCode.NOT_FOUND if missing else ExitCode.OK)
+    _for_each_title(
+        app,
+        title_ids,
+        lambda client, title_id: client.remove_favorite(title_id),
+        _("Removed from favorites: {id}"),
+        _("Not in your favorites: {id}."),
+    )
