@@ -9,52 +9,9 @@ import pytest
 import requests
 
 from tests.security.invariants import violations
-from tests.server.conftest import PASSWORD, add_title
+from tests.server.conftest import login_token, queued_library
 
 pytestmark = pytest.mark.e2e
-
-
-def _setup(server, patrons: int, titles: int):
-    """Patrons sharing one password hash (the faults are about writes, not argon2) and
-    titles whose only copy is on loan, so every reservation waits in a queue."""
-    import datetime as dt
-
-    from sqlalchemy import update
-
-    from libcli.server.db.models import Patron
-    from libcli.server.db.session import Database
-    from libcli.server.service import accounts, circulation
-    from libcli.server.settings import load_settings
-
-    settings = load_settings(server.database_url)
-    db = Database(server.database_url)
-    cards = [f"4{n:08d}" for n in range(patrons)]
-    with db.write() as s:
-        accounts.add_patron(s, "499999999", "貸出中の人")
-        for card in cards:
-            accounts.add_patron(s, card, f"利用者 {card}")
-        for n in range(titles):
-            add_title(s, f"K-{n:02d}", f"故障の本 {n}")
-        s.flush()
-        for n in range(titles):
-            circulation.checkout(s, settings, "499999999", f"K-{n:02d}-1")
-        accounts.issue_password(s, settings, cards[0], PASSWORD)
-        s.flush()
-        first = s.get(Patron, cards[0]).password_hash
-        s.execute(
-            update(Patron)
-            .where(Patron.card.in_(cards))
-            .values(password_hash=first, password_issued_on=dt.date(2026, 1, 1))
-        )
-    return settings, db, cards
-
-
-def _token(url: str, card: str) -> dict:
-    response = requests.post(
-        f"{url}/api/v1/auth/login", json={"card": card, "password": PASSWORD}, timeout=60
-    )
-    response.raise_for_status()
-    return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
 def _reserve(url, headers, title_id):
@@ -75,9 +32,9 @@ def test_8_sigkill_during_a_burst_of_reservations_loses_no_answered_reservation(
     from libcli.server.db.models import ACTIVE_RESERVATION, Reservation
 
     server = live_server_any
-    settings, db, cards = _setup(server, patrons=8, titles=12)
-    tokens = {card: _token(server.url, card) for card in cards}
-    jobs = [(card, f"K-{n:02d}") for card in cards for n in range(12)]  # 12 > limit of 10
+    settings, db, cards = queued_library(server.database_url, patrons=8, titles=12)
+    tokens = {card: login_token(server.url, card) for card in cards}
+    jobs = [(card, f"R-{n:02d}") for card in cards for n in range(12)]  # 12 > limit of 10
 
     with ThreadPoolExecutor(16) as pool:
         futures = [(job, pool.submit(_reserve, server.url, tokens[job[0]], job[1])) for job in jobs]
@@ -110,16 +67,16 @@ def test_8_sigkill_during_a_burst_of_reservations_loses_no_answered_reservation(
 
 
 def test_8_twenty_concurrent_sqlite_writers_get_answers_or_503_never_500(live_server):
-    _settings, db, cards = _setup(live_server, patrons=20, titles=6)
+    _settings, db, cards = queued_library(live_server.database_url, patrons=20, titles=6)
     url = live_server.url
-    tokens = [_token(url, card) for card in cards]
+    tokens = [login_token(url, card) for card in cards]
 
     def writer(headers):
         codes = []
         for n in range(6):
-            answer = _reserve(url, headers, f"K-{n:02d}")
+            answer = _reserve(url, headers, f"R-{n:02d}")
             codes.append((answer.status_code, answer.headers.get("Retry-After")))
-            fav = requests.put(f"{url}/api/v1/favorites/K-{n:02d}", headers=headers, timeout=30)
+            fav = requests.put(f"{url}/api/v1/favorites/R-{n:02d}", headers=headers, timeout=30)
             codes.append((fav.status_code, fav.headers.get("Retry-After")))
         return codes
 
@@ -133,9 +90,9 @@ def test_8_twenty_concurrent_sqlite_writers_get_answers_or_503_never_500(live_se
 
 
 def test_4_tokens_never_appear_in_the_server_log(live_server):
-    _settings, db, cards = _setup(live_server, patrons=1, titles=1)
+    _settings, db, cards = queued_library(live_server.database_url, patrons=1, titles=1)
     url = live_server.url
-    headers = _token(url, cards[0])
+    headers = login_token(url, cards[0])
     token = headers["Authorization"].removeprefix("Bearer ")
     assert requests.get(f"{url}/api/v1/me", headers=headers, timeout=30).status_code == 200
     requests.get(f"{url}/api/v1/status", headers=headers, timeout=30)

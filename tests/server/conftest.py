@@ -111,3 +111,46 @@ def library(settings, db, api) -> SmallLibrary:
         for barcode in lend:
             circulation.checkout(s, settings, "100000003", barcode, TODAY - dt.timedelta(days=3))
     return SmallLibrary(settings, db, api)
+
+
+def queued_library(database_url: str, patrons: int, titles: int):
+    """For races and faults on a live server: patrons 300000000.. sharing one password
+    hash (the tests are about writes, not argon2), titles R-00.. whose only copy is on
+    loan, so every reservation waits in a queue. Returns (settings, db, cards)."""
+    from sqlalchemy import update
+
+    from libcli.server.db.models import Patron
+    from libcli.server.db.session import Database
+    from libcli.server.service import accounts, circulation
+    from libcli.server.settings import load_settings
+
+    settings = load_settings(database_url)
+    db = Database(database_url)
+    cards = [f"3{n:08d}" for n in range(patrons)]
+    with db.write() as s:
+        accounts.add_patron(s, "399999999", "貸出中の人")
+        for card in cards:
+            accounts.add_patron(s, card, f"利用者 {card}")
+        for n in range(titles):
+            add_title(s, f"R-{n:02d}", f"競争の本 {n}")
+        for n in range(titles):
+            circulation.checkout(s, settings, "399999999", f"R-{n:02d}-1")
+        accounts.issue_password(s, settings, cards[0], PASSWORD)
+        s.flush()
+        first = s.get(Patron, cards[0]).password_hash
+        s.execute(
+            update(Patron)
+            .where(Patron.card.in_(cards))
+            .values(password_hash=first, password_issued_on=dt.date(2026, 1, 1))
+        )
+    return settings, db, cards
+
+
+def login_token(url: str, card: str) -> dict:
+    import requests
+
+    response = requests.post(
+        f"{url}/api/v1/auth/login", json={"card": card, "password": PASSWORD}, timeout=60
+    )
+    response.raise_for_status()
+    return {"Authorization": f"Bearer {response.json()['token']}"}

@@ -9,49 +9,9 @@ import pytest
 import requests
 
 from tests.conftest import bin_path
-from tests.server.conftest import PASSWORD, add_title
+from tests.server.conftest import login_token, queued_library
 
 pytestmark = pytest.mark.e2e
-
-
-def _setup(server, patrons: int, titles: int):
-    from libcli.server.db.session import Database
-    from libcli.server.service import accounts, circulation
-    from libcli.server.settings import load_settings
-
-    settings = load_settings(server.database_url)
-    db = Database(server.database_url)
-    cards = [f"3{n:08d}" for n in range(patrons)]
-    with db.write() as s:
-        accounts.add_patron(s, "399999999", "貸出中の人")
-        for card in cards:
-            accounts.add_patron(s, card, f"利用者 {card}")
-        for n in range(titles):
-            add_title(s, f"R-{n:02d}", f"競争の本 {n}")
-        for n in range(titles):
-            circulation.checkout(s, settings, "399999999", f"R-{n:02d}-1")
-    # One password hash for all: the race is about reservations, not argon2.
-    with db.write() as s:
-        accounts.issue_password(s, settings, cards[0], PASSWORD)
-        from sqlalchemy import update
-
-        from libcli.server.db.models import Patron
-
-        first = s.get(Patron, cards[0])
-        s.execute(
-            update(Patron)
-            .where(Patron.card.in_(cards))
-            .values(password_hash=first.password_hash, password_issued_on=dt.date(2026, 1, 1))
-        )
-    return settings, db, cards
-
-
-def _token(url: str, card: str) -> dict:
-    response = requests.post(
-        f"{url}/api/v1/auth/login", json={"card": card, "password": PASSWORD}, timeout=30
-    )
-    response.raise_for_status()
-    return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
 def _reserve(url: str, headers: dict, title_id: str) -> requests.Response:
@@ -65,8 +25,8 @@ def _reserve(url: str, headers: dict, title_id: str) -> requests.Response:
 
 def test_r3_thirty_parallel_reservations_yield_exactly_ten(live_server_any):
     url = live_server_any.url
-    _settings, db, cards = _setup(live_server_any, patrons=1, titles=30)
-    headers = _token(url, cards[0])
+    _settings, db, cards = queued_library(live_server_any.database_url, patrons=1, titles=30)
+    headers = login_token(url, cards[0])
     with ThreadPoolExecutor(30) as pool:
         answers = list(pool.map(lambda n: _reserve(url, headers, f"R-{n:02d}"), range(30)))
     assert all(a.status_code in (200, 503) for a in answers), [a.text for a in answers]
@@ -83,8 +43,8 @@ def test_r22_twenty_patrons_racing_for_one_returned_copy_yield_one_assignment(li
     from libcli.server.service import circulation
 
     url = live_server_any.url
-    settings, db, cards = _setup(live_server_any, patrons=20, titles=1)
-    tokens = [_token(url, card) for card in cards]
+    settings, db, cards = queued_library(live_server_any.database_url, patrons=20, titles=1)
+    tokens = [login_token(url, card) for card in cards]
 
     def checkin(_):
         with db.write() as s:
@@ -115,8 +75,8 @@ def test_r22_parallel_checkins_of_one_copy_assign_it_once(live_server_any):
     from libcli.server.service import circulation
 
     url = live_server_any.url
-    settings, db, cards = _setup(live_server_any, patrons=20, titles=1)
-    tokens = [_token(url, card) for card in cards]
+    settings, db, cards = queued_library(live_server_any.database_url, patrons=20, titles=1)
+    tokens = [login_token(url, card) for card in cards]
     with ThreadPoolExecutor(20) as pool:
         answers = list(pool.map(lambda h: _reserve(url, h, "R-00"), tokens))
     assert all(len(a.json()["reserved"]) == 1 for a in answers)
@@ -145,7 +105,7 @@ def test_r14_two_daily_jobs_at_once_expire_each_hold_once(live_server_any):
     from libcli.server.db.models import Reservation
     from libcli.server.service import reservations
 
-    settings, db, cards = _setup(live_server_any, patrons=6, titles=6)
+    settings, db, cards = queued_library(live_server_any.database_url, patrons=6, titles=6)
     today = dt.date(2026, 12, 1)
     with db.write() as s:
         for n, card in enumerate(cards):
