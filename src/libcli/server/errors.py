@@ -47,11 +47,6 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
         "ただいま混み合っています。少し待ってからもう一度お試しください。",
         "The service is busy: please try again in a moment.",
     ),
-    "no_password": (
-        409,
-        "パスワードが発行されていません。カウンターで発行手続きをしてください。",
-        "No password has been issued: apply at a library counter.",
-    ),
     "conflict": (409, "現在の状態ではできません。", "Not possible in the current state."),
     # Reasons a title cannot be reserved (per title, in `reason` fields).
     "not_a_book": (

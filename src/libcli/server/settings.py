@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from libcli.server.profile import LibraryProfile, load_profile
@@ -38,9 +38,6 @@ class Settings:
     # Only behind a reverse proxy that sets it: otherwise a client picks its own address.
     trust_forwarded_for: bool = False
     profile: LibraryProfile = field(default_factory=load_profile)
-
-    def with_database(self, url: str | None) -> Settings:
-        return self if not url else replace(self, database_url=url)
 
 
 _YES = ("1", "true", "yes")

@@ -63,12 +63,10 @@ async def refuse_malformed_input(request: Request) -> None:
         raise LibraryError("invalid_request", "NUL characters are not allowed")
 
 
-def current_patron(
-    db: Db,
-    settings: Config,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Caller:
-    token = credentials.credentials if credentials else None
+def caller_for(db: Database, settings: Settings, token: str | None) -> Caller:
+    """The patron behind a session token (API bearer or page cookie); raises
+    `auth_required`. The idle clock is moved at most once a minute, so a reader does not
+    write on every request."""
     now = dt.datetime.now(dt.UTC)
     with db.read() as session:
         patron, row = accounts.authenticate(session, settings, token, now)
@@ -82,6 +80,14 @@ def current_patron(
     return caller
 
 
+def current_patron(
+    db: Db,
+    settings: Config,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    return caller_for(db, settings, credentials.credentials if credentials else None)
+
+
 CurrentPatron = Annotated[Caller, Depends(current_patron)]
 
 
@@ -93,9 +99,8 @@ def optional_patron(db: Db, settings: Config, request: Request) -> Caller | None
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=token.strip())
     try:
-        return current_patron(db, settings, credentials)
+        return caller_for(db, settings, token.strip())
     except LibraryError:
         return None
 

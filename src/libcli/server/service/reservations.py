@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import replace
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session as DbSession
 
 from libcli.server import mail
@@ -185,14 +185,6 @@ def status(session: DbSession, card: str) -> dict:
             for r, title in reservations
         ],
     }
-
-
-def count_active(session: DbSession, card: str) -> int:
-    return session.scalar(
-        select(func.count(Reservation.id)).where(
-            Reservation.card == card, Reservation.status.in_(ACTIVE_RESERVATION)
-        )
-    )
 
 
 def cancel(

@@ -9,7 +9,6 @@ The login form, before any session exists, uses a random double-submit cookie.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -17,10 +16,9 @@ from dataclasses import dataclass
 
 from fastapi import Request, Response
 
-from libcli.server.api.deps import TOUCH_EVERY
+from libcli.server.api.deps import caller_for
 from libcli.server.db.session import Database
 from libcli.server.errors import LibraryError
-from libcli.server.service import accounts
 from libcli.server.settings import Settings
 
 SESSION_COOKIE = "libcli_session"
@@ -58,18 +56,11 @@ def current_session(request: Request, db: Database, settings: Settings) -> PageS
     token = request.cookies.get(SESSION_COOKIE)
     if not token or len(token) > _MAX_TOKEN:
         return None
-    now = dt.datetime.now(dt.UTC)
     try:
-        with db.read() as session:
-            patron, row = accounts.authenticate(session, settings, token, now)
-            found = PageSession(patron.card, patron.name, row.token_hash, session_csrf(token))
-            stale = row.last_used_at + TOUCH_EVERY < now
+        caller = caller_for(db, settings, token)
     except LibraryError:
         return None
-    if stale:
-        with db.write() as session:
-            accounts.touch_session(session, found.token_hash, now)
-    return found
+    return PageSession(caller.card, caller.name, caller.token_hash, session_csrf(token))
 
 
 def set_session_cookie(response: Response, request: Request, settings: Settings, token: str):
