@@ -18,7 +18,7 @@ def build(db: BenchDb, holds: int, today: dt.date) -> None:
     from libcli.server.db.models import Copy, Patron, Reservation, Title
     from libcli.server.db.session import Database
 
-    now = dt.datetime.now(dt.UTC)
+    now = dt.datetime.combine(today, dt.time(3, 0), tzinfo=dt.UTC)
     patrons = 1000
     database = Database(db.url)
     try:
@@ -111,7 +111,7 @@ def run(db: BenchDb, holds: int, workdir: Path) -> dict:
     from libcli.server.settings import load_settings
 
     settings = replace(load_settings(db.url), data_dir=workdir, outbox_dir=workdir / "outbox")
-    today = settings.profile.today()
+    today = settings.today()
     started = time.perf_counter()
     build(db, holds, today)
     built = time.perf_counter() - started

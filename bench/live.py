@@ -6,7 +6,6 @@ titles out (so that they can be reserved online, R6)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import subprocess
@@ -40,12 +39,12 @@ def seed(url: str, workdir: Path) -> dict:
 
     settings = replace(load_settings(url), data_dir=workdir, outbox_dir=workdir / "outbox")
     db = Database(url)
-    today = settings.profile.today()
+    today = settings.today()
     tokens = {}
     try:
         with db.write() as s:
             for card in (PATRON, LENDER, *RESERVERS):
-                accounts.add_patron(s, card, "八戸 太郎", phone="0178-22-0266")
+                accounts.add_patron(s, settings, card, "八戸 太郎", phone="0178-22-0266")
                 accounts.issue_password(s, settings, card, PASSWORD)
             for n in range(ON_LOAN):
                 circulation.checkout(s, settings, LENDER, f"CS{n:07d}", today)
@@ -196,10 +195,6 @@ def throughput(
         results["reserve+cancel (pairs)"] = pairs
         results["worker_peak_rss_mib"] = tree_peak_rss_mib(server.process.pid)
     return results
-
-
-def today() -> dt.date:
-    return dt.date.today()
 
 
 def profile_under_load(

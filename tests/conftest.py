@@ -1,11 +1,19 @@
-"""Shared fixtures: fresh databases (SQLite and PostgreSQL), the app, and a live server.
+"""Shared fixtures: one clock, fresh databases (SQLite and PostgreSQL), the app, and a
+live server.
 
 PostgreSQL comes from LIBCLI_TEST_POSTGRES_URL (default: the local server, trust auth).
 Locally the PostgreSQL variants skip when no server answers; under CI they fail.
+
+Time: every test that needs a date or an instant takes it from the `clock` fixture,
+which sets the server's clock (libcli.server.clock) for the service, the console and
+the server processes alike. The suite's day is LIBCLI_TEST_TODAY (YYYY-MM-DD), by
+default the real day at the library; tests/meta/test_time_travel.py runs every test
+that uses the clock again a year ahead and across a year end.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -16,6 +24,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -25,6 +34,47 @@ PG_ADMIN_URL = os.environ.get(
     "LIBCLI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 BACKENDS = ["sqlite", "postgres"]
+LIBRARY_TIMEZONE = ZoneInfo("Asia/Tokyo")  # the built-in profile's
+
+
+def suite_today() -> dt.date:
+    """The day the suite runs on: LIBCLI_TEST_TODAY, or the real day at the library."""
+    given = os.environ.get("LIBCLI_TEST_TODAY")
+    if given:
+        return dt.date.fromisoformat(given)
+    return dt.datetime.now(LIBRARY_TIMEZONE).date()
+
+
+def pytest_collection_modifyitems(items):
+    # A test on the clock is date-sensitive: the time-travel run selects it with -m clock.
+    for item in items:
+        if {"clock", "module_clock"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker("clock")
+
+
+def make_clock():
+    """The server's clock, at noon at the library on the suite's day; it ticks from there
+    (so the day does not change during a test) and `clock.advance(...)` moves it on."""
+    from libcli.server.clock import Clock
+
+    noon = dt.datetime.combine(suite_today(), dt.time(12), LIBRARY_TIMEZONE)
+    return Clock(noon - dt.datetime.now(dt.UTC))
+
+
+@pytest.fixture
+def clock():
+    return make_clock()
+
+
+@pytest.fixture(scope="module")
+def module_clock():
+    """The clock for a library a whole module shares."""
+    return make_clock()
+
+
+def clock_env(clock) -> dict[str, str]:
+    """The variable that gives a server or console process the same clock."""
+    return {"LIBCLI_SERVER_CLOCK_OFFSET": f"{clock.offset.total_seconds():.6f}"}
 
 
 def bin_path(name: str) -> str:
@@ -83,7 +133,7 @@ def database_url(request, tmp_path):
 
 
 @pytest.fixture
-def settings(database_url, tmp_path):
+def settings(database_url, tmp_path, clock):
     from dataclasses import replace
 
     from libcli.server.settings import load_settings
@@ -93,6 +143,7 @@ def settings(database_url, tmp_path):
         data_dir=tmp_path,
         outbox_dir=tmp_path / "outbox",
         public_url="https://library.example",
+        clock=clock,
     )
 
 
@@ -129,6 +180,7 @@ class LiveServer:
     database_url: str
     env: dict
     outbox: Path
+    clock: object
     process: subprocess.Popen | None = None
     log: Path | None = None
     extra: dict = field(default_factory=dict)
@@ -139,7 +191,7 @@ class LiveServer:
             input=input,
             capture_output=True,
             text=True,
-            env=self.env,
+            env={**self.env, **clock_env(self.clock)},  # the clock as it is now
             timeout=120,
         )
         if check and result.returncode != 0:
@@ -161,13 +213,17 @@ class LiveServer:
                 self.process.kill()
                 self.process.wait()
 
+    def today(self) -> dt.date:
+        return self.clock.today(LIBRARY_TIMEZONE.key)
+
     def start(self, workers: int = 1) -> None:
+        """Start the server; it keeps the clock as it is at its start."""
         port = int(self.url.rsplit(":", 1)[1])
         self.log = self.outbox.parent / f"server-{port}.log"
         handle = open(self.log, "ab")  # noqa: SIM115 - the process owns it until it ends
         self.process = subprocess.Popen(
             [bin_path("libcli-server"), "serve", "--port", str(port), "--workers", str(workers)],
-            env=self.env,
+            env={**self.env, **clock_env(self.clock)},
             stdout=handle,
             stderr=subprocess.STDOUT,
         )
@@ -190,7 +246,7 @@ def wait_for_health(url: str, process: subprocess.Popen, log: Path, timeout: flo
     raise RuntimeError(f"server did not answer within {timeout}s:\n{log.read_text()}")
 
 
-def start_live_server(database_url: str, tmp_path: Path, workers: int = 1) -> LiveServer:
+def start_live_server(database_url: str, tmp_path: Path, clock, workers: int = 1) -> LiveServer:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     outbox = tmp_path / "outbox"
@@ -202,26 +258,26 @@ def start_live_server(database_url: str, tmp_path: Path, workers: int = 1) -> Li
         "LIBCLI_SERVER_PUBLIC_URL": url,
     }
     env.pop("LIBCLI_SERVER_SMTP_HOST", None)
-    server = LiveServer(url=url, database_url=database_url, env=env, outbox=outbox)
+    server = LiveServer(url=url, database_url=database_url, env=env, outbox=outbox, clock=clock)
     server.start(workers)
     return server
 
 
 @pytest.fixture
-def live_server(tmp_path):
+def live_server(tmp_path, clock):
     """A real server on a fresh temporary SQLite database with an empty library."""
     url, cleanup = make_database("sqlite", tmp_path)
-    server = start_live_server(url, tmp_path)
+    server = start_live_server(url, tmp_path, clock)
     yield server
     server.stop()
     cleanup()
 
 
 @pytest.fixture(params=BACKENDS)
-def live_server_any(request, tmp_path):
+def live_server_any(request, tmp_path, clock):
     """A real server on SQLite and, in a second run, on PostgreSQL."""
     url, cleanup = make_database(request.param, tmp_path)
-    server = start_live_server(url, tmp_path)
+    server = start_live_server(url, tmp_path, clock)
     server.extra["backend"] = request.param
     yield server
     server.stop()

@@ -21,7 +21,6 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 
-TODAY = dt.date.today()
 PHONE = "0178-22-0266"
 
 TARO = "100000001"  # the patron whose flow we follow
@@ -111,7 +110,7 @@ def add_patron(server, card: str, name: str, email: str | None) -> None:
 
 def lend(server, *barcodes: str) -> None:
     """LENDER borrows these copies, so their titles are on loan (reservable online)."""
-    week_ago = (TODAY - dt.timedelta(days=7)).isoformat()
+    week_ago = (server.today() - dt.timedelta(days=7)).isoformat()
     for barcode in barcodes:
         server.console("checkout", LENDER, barcode, "--date", week_ago)
 
@@ -291,9 +290,9 @@ def test_r22_status_shows_queue_positions_and_a_returned_copy_goes_to_the_first(
     assert reservation_of(hanako, "B001")["position"] == 2
     assert "予約待ち（2 番目）" in hanako.run("status", lang="ja_JP.UTF-8").stdout
 
-    library.console("checkin", "C001", "--at", "main", "--date", TODAY.isoformat())
+    library.console("checkin", "C001", "--at", "main", "--date", library.today().isoformat())
     assert reservation_of(taro, "B001")["status"] == "in_transit"
-    library.console("checkin", "C001", "--at", "nango", "--date", TODAY.isoformat())
+    library.console("checkin", "C001", "--at", "nango", "--date", library.today().isoformat())
     ready = reservation_of(taro, "B001")
     assert ready["status"] == "ready" and ready["pickup"] == "nango"
     assert "受取可" in taro.run("status", lang="ja_JP.UTF-8").stdout
@@ -305,7 +304,7 @@ def test_r12_ready_reservation_cannot_be_cancelled_online(taro, library):
         "reserve", "B001", "L001", "--pickup", "main", "--contact", "none", "--yes"
     )
     ids = {r["id"]: r["reservation_id"] for r in reserved["reserved"]}
-    library.console("checkin", "C001", "--at", "main", "--date", TODAY.isoformat())
+    library.console("checkin", "C001", "--at", "main", "--date", library.today().isoformat())
     assert reservation_of(taro, "B001")["status"] == "ready"
 
     done = taro.run("cancel", str(ids["B001"]), "--yes", code=5)
@@ -328,10 +327,10 @@ def test_r12_ready_reservation_cannot_be_cancelled_online(taro, library):
 def test_r14_uncollected_hold_is_cancelled_on_the_11th_day(taro, hanako, library):
     taro.json("reserve", "B001", "--pickup", "main", "--contact", "phone", "--yes")
     hanako.json("reserve", "B001", "--pickup", "main", "--contact", "none", "--yes")
-    library.console("checkin", "C001", "--at", "main", "--date", TODAY.isoformat())
+    library.console("checkin", "C001", "--at", "main", "--date", library.today().isoformat())
     held = reservation_of(taro, "B001")
     assert held["status"] == "ready"
-    contact_day = TODAY + dt.timedelta(days=1)
+    contact_day = library.today() + dt.timedelta(days=1)
     library.console("contacted", str(held["reservation_id"]), "--date", contact_day.isoformat())
     deadline = contact_day + dt.timedelta(days=10)  # no closed days in this library
     assert reservation_of(taro, "B001")["pickup_deadline"] == deadline.isoformat()

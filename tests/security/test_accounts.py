@@ -16,7 +16,6 @@ from tests.server.conftest import PASSWORD
 
 A, B = "100000001", "100000002"
 LOGIN = "/api/v1/auth/login"
-NOW = dt.datetime(2026, 12, 1, 3, 0, tzinfo=dt.UTC)
 
 
 def _login(api, card, password=PASSWORD, **kwargs):
@@ -31,9 +30,10 @@ def _app(settings, db):
     return TestClient(create_app(settings, db))
 
 
-def _service_login(library, card, password=PASSWORD, now=NOW, client=None):
+def _service_login(library, card, password=PASSWORD, now=None, client=None):
     from libcli.server.service import accounts
 
+    now = now or library.settings.now()
     with library.db.write() as s:
         token, _row, _patron = accounts.login(s, library.settings, card, password, now, client)
         return token
@@ -48,7 +48,7 @@ def _refused(code: str):
     assert info.value.code == code
 
 
-def _refusal(library, card, password, now=NOW, client=None) -> str:
+def _refusal(library, card, password, now=None, client=None) -> str:
     from libcli.server.errors import LibraryError
 
     with pytest.raises(LibraryError) as refused:
@@ -147,12 +147,13 @@ def test_2_ten_wrong_passwords_lock_the_card_and_a_locked_card_answers_like_a_wr
 def test_2_the_lock_expires_by_itself(library, cheap_argon2):
     from libcli.server.service import accounts
 
+    now = library.settings.now()
     for n in range(accounts.MAX_FAILED_LOGINS):
-        assert _refusal(library, A, f"wrong {n}") == "invalid_credentials"
-    assert _refusal(library, A, PASSWORD, now=NOW + dt.timedelta(minutes=1)) == (
+        assert _refusal(library, A, f"wrong {n}", now=now) == "invalid_credentials"
+    assert _refusal(library, A, PASSWORD, now=now + dt.timedelta(minutes=1)) == (
         "invalid_credentials"
     )
-    later = NOW + dt.timedelta(minutes=accounts.LOCK_MINUTES, seconds=1)
+    later = now + dt.timedelta(minutes=accounts.LOCK_MINUTES, seconds=1)
     assert _service_login(library, A, now=later)
 
 
@@ -178,16 +179,17 @@ def test_2_one_address_trying_1000_card_numbers_is_throttled(library, cheap_argo
     assert _login(library.api, A).status_code == 429
     assert _login(library.api, A, headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 429
     # Another address is not affected.
-    assert _service_login(library, A, now=dt.datetime.now(dt.UTC), client="198.51.100.2")
+    assert _service_login(library, A, client="198.51.100.2")
 
 
 def test_2_address_throttle_window_ends(library, cheap_argon2):
     settings = replace(library.settings, address_failed_logins=3)
     library.settings = settings
+    now = settings.now()
     for n in range(3):
-        assert _refusal(library, A, f"w{n}", client="192.0.2.1") == "invalid_credentials"
-    assert _refusal(library, B, PASSWORD, client="192.0.2.1") == "rate_limited"
-    later = NOW + dt.timedelta(seconds=settings.address_window_seconds)
+        assert _refusal(library, A, f"w{n}", now=now, client="192.0.2.1") == "invalid_credentials"
+    assert _refusal(library, B, PASSWORD, now=now, client="192.0.2.1") == "rate_limited"
+    later = now + dt.timedelta(seconds=settings.address_window_seconds)
     assert _service_login(library, B, now=later, client="192.0.2.1")
 
 
@@ -214,10 +216,11 @@ def test_2_throttle_counts_atomically_under_parallel_hits(library):
     from libcli.server import throttle
 
     window = dt.timedelta(minutes=10)
+    now = library.settings.now()
 
     def one(_):
         with library.db.write() as s:
-            return throttle.hit(s, "test:parallel", window, NOW)
+            return throttle.hit(s, "test:parallel", window, now)
 
     with ThreadPoolExecutor(8) as pool:
         counts = sorted(pool.map(one, range(40)))
@@ -284,21 +287,23 @@ def test_4_the_database_never_holds_the_session_token(library):
 def test_4_idle_limit_ends_a_session(library, cheap_argon2):
     from libcli.server.service import accounts
 
-    token = _service_login(library, A)
+    now = library.settings.now()
+    token = _service_login(library, A, now=now)
     idle = dt.timedelta(minutes=library.settings.session_idle_minutes)
     with library.db.read() as s:
-        accounts.authenticate(s, library.settings, token, NOW + idle - dt.timedelta(seconds=1))
+        accounts.authenticate(s, library.settings, token, now + idle - dt.timedelta(seconds=1))
         with _refused("auth_required"):
-            accounts.authenticate(s, library.settings, token, NOW + idle)
+            accounts.authenticate(s, library.settings, token, now + idle)
 
 
 def test_4_use_keeps_a_session_alive_until_the_absolute_limit(library, cheap_argon2):
     from libcli.server.service import accounts
 
-    token = _service_login(library, A)
+    now = library.settings.now()
+    token = _service_login(library, A, now=now)
     step = dt.timedelta(minutes=library.settings.session_idle_minutes) / 2
-    absolute = NOW + dt.timedelta(days=library.settings.session_absolute_days)
-    when = NOW
+    absolute = now + dt.timedelta(days=library.settings.session_absolute_days)
+    when = now
     while when + step < absolute:
         when += step
         with library.db.write() as s:
@@ -372,18 +377,19 @@ def test_4_reset_token_expires_after_its_ttl(library):
 
     ttl = dt.timedelta(minutes=library.settings.reset_token_minutes)
     assert ttl == dt.timedelta(minutes=30)
+    now = library.settings.now()
     with library.db.write() as s:
-        accounts.request_password_reset(s, library.settings, A, "hanako@example.com", now=NOW)
+        accounts.request_password_reset(s, library.settings, A, "hanako@example.com", now=now)
     body = [m for m in library.mails() if m["kind"] == "password_reset"][-1]["body"]
     token = re.search(r"token=([A-Za-z0-9_\-]+)", body).group(1)
     assert "30" in body  # the mail tells the patron how long the link works
     with _refused("invalid_token"), library.db.write() as s:
         accounts.reset_password(
-            s, library.settings, token, "too late for this", now=NOW + ttl + dt.timedelta(seconds=1)
+            s, library.settings, token, "too late for this", now=now + ttl + dt.timedelta(seconds=1)
         )
     with library.db.write() as s:  # still within the TTL: it works
         accounts.reset_password(
-            s, library.settings, token, "just in time now", now=NOW + ttl - dt.timedelta(seconds=1)
+            s, library.settings, token, "just in time now", now=now + ttl - dt.timedelta(seconds=1)
         )
 
 

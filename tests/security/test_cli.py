@@ -462,18 +462,18 @@ def _evil_csv(path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def cli_library(tmp_path_factory):
+def cli_library(tmp_path_factory, module_clock):
     """A real server whose catalogue holds the evil titles; Taro borrowed E001 and
     reserved E002 (on loan to the lender); E003 is on loan too, free to reserve."""
     tmp = tmp_path_factory.mktemp("cli_library")
     url, cleanup = make_database("sqlite", tmp)
-    server = start_live_server(url, tmp)
+    server = start_live_server(url, tmp, module_clock)
     try:
         server.console("import-catalog", str(_evil_csv(tmp / "evil.csv")), "--format", "csv")
         server.console("patron", "add", CARD, "--name", "八戸 太郎")
         server.console("patron", "issue-password", CARD, "--password-stdin", input=PASSWORD + "\n")
         server.console("patron", "add", LENDER, "--name", "貸出 次郎")
-        week_ago = (dt.date.today() - dt.timedelta(days=7)).isoformat()
+        week_ago = (server.today() - dt.timedelta(days=7)).isoformat()
         server.console("checkout", CARD, "EC1", "--date", week_ago)
         server.console("checkout", LENDER, "EC2", "--date", week_ago)
         server.console("checkout", LENDER, "EC3", "--date", week_ago)

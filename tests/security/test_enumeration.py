@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from dataclasses import replace
 
 import pytest
 import requests
@@ -15,11 +16,11 @@ TRIES = 50
 
 
 @pytest.fixture
-def reset_server(tmp_path, monkeypatch):
+def reset_server(tmp_path, monkeypatch, clock):
     # Room for 150 requests from one address: the per-address throttle is tested elsewhere.
     monkeypatch.setenv("LIBCLI_SERVER_ADDRESS_RESET_REQUESTS", "100000")
     url, cleanup = make_database("sqlite", tmp_path)
-    server = start_live_server(url, tmp_path)
+    server = start_live_server(url, tmp_path, clock)
     yield server
     server.stop()
     cleanup()
@@ -33,12 +34,12 @@ def test_3_reset_requests_look_and_time_the_same(reset_server):
     from libcli.server.service import accounts
     from libcli.server.settings import load_settings
 
-    settings = load_settings(reset_server.database_url)
+    settings = replace(load_settings(reset_server.database_url), clock=reset_server.clock)
     db = Database(reset_server.database_url)
     cards = [f"6{n:08d}" for n in range(TRIES)]
     with db.write() as s:
         for card in cards:
-            accounts.add_patron(s, card, f"利用者 {card}", email=f"p{card}@example.com")
+            accounts.add_patron(s, settings, card, f"利用者 {card}", email=f"p{card}@example.com")
         accounts.issue_password(s, settings, cards[0], "a fine long password")
         s.flush()
         first = s.get(Patron, cards[0]).password_hash

@@ -32,7 +32,9 @@ def test_8_sigkill_during_a_burst_of_reservations_loses_no_answered_reservation(
     from libcli.server.db.models import ACTIVE_RESERVATION, Reservation
 
     server = live_server_any
-    settings, db, cards = queued_library(server.database_url, patrons=8, titles=12)
+    settings, db, cards = queued_library(
+        server.database_url, patrons=8, titles=12, clock=server.clock
+    )
     tokens = {card: login_token(server.url, card) for card in cards}
     jobs = [(card, f"R-{n:02d}") for card in cards for n in range(12)]  # 12 > limit of 10
 
@@ -67,7 +69,9 @@ def test_8_sigkill_during_a_burst_of_reservations_loses_no_answered_reservation(
 
 
 def test_8_twenty_concurrent_sqlite_writers_get_answers_or_503_never_500(live_server):
-    _settings, db, cards = queued_library(live_server.database_url, patrons=20, titles=6)
+    _settings, db, cards = queued_library(
+        live_server.database_url, patrons=20, titles=6, clock=live_server.clock
+    )
     url = live_server.url
     tokens = [login_token(url, card) for card in cards]
 
@@ -90,7 +94,9 @@ def test_8_twenty_concurrent_sqlite_writers_get_answers_or_503_never_500(live_se
 
 
 def test_4_tokens_never_appear_in_the_server_log(live_server):
-    _settings, db, cards = queued_library(live_server.database_url, patrons=1, titles=1)
+    _settings, db, cards = queued_library(
+        live_server.database_url, patrons=1, titles=1, clock=live_server.clock
+    )
     url = live_server.url
     headers = login_token(url, cards[0])
     token = headers["Authorization"].removeprefix("Bearer ")

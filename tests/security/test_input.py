@@ -51,7 +51,7 @@ def test_7_card_number_must_be_nine_ascii_digits_at_patron_add(library):
 
     for card in BAD_CARDS:
         with pytest.raises(LibraryError) as refused, library.db.write() as s:
-            accounts.add_patron(s, card, "だれか")
+            accounts.add_patron(s, library.settings, card, "だれか")
         assert refused.value.code == "invalid_request", card
         assert not accounts.valid_card(card)
 
@@ -60,7 +60,7 @@ def test_7_a_leading_zero_is_kept(library):
     from libcli.server.service import accounts
 
     with library.db.write() as s:
-        accounts.add_patron(s, "000000042", "ゼロ 始まり")
+        accounts.add_patron(s, library.settings, "000000042", "ゼロ 始まり")
         accounts.issue_password(s, library.settings, "000000042", PASSWORD)
     headers = library.login("000000042")
     assert library.api.get("/api/v1/me", headers=headers).json()["card"] == "000000042"

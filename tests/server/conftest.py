@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import pytest
 
-TODAY = dt.date(2026, 12, 1)  # a Tuesday
 PASSWORD = "correct horse battery"
 
 
@@ -16,6 +15,11 @@ class SmallLibrary:
     settings: object
     db: object
     api: object
+
+    @property
+    def today(self) -> dt.date:
+        """Today by the clock the library runs on (the `clock` fixture)."""
+        return self.settings.today()
 
     def login(self, card: str, password: str = PASSWORD) -> dict:
         response = self.api.post("/api/v1/auth/login", json={"card": card, "password": password})
@@ -29,13 +33,13 @@ class SmallLibrary:
             headers=headers,
         )
 
-    def checkin(self, barcode: str, at: str | None = None, today: dt.date = TODAY) -> dict:
+    def checkin(self, barcode: str, at: str | None = None, today: dt.date | None = None) -> dict:
         from libcli.server.service import circulation
 
         with self.db.write() as session:
             return circulation.checkin(session, self.settings, barcode, at, today)
 
-    def checkout(self, card: str, barcode: str, today: dt.date = TODAY):
+    def checkout(self, card: str, barcode: str, today: dt.date | None = None):
         from libcli.server.service import circulation
 
         with self.db.write() as session:
@@ -93,9 +97,9 @@ def library(settings, db, api) -> SmallLibrary:
     from libcli.server.service import accounts, circulation
 
     with db.write() as s:
-        accounts.add_patron(s, "100000001", "青森 花子", email="hanako@example.com")
-        accounts.add_patron(s, "100000002", "八戸 太郎")
-        accounts.add_patron(s, "100000003", "南郷 次郎", email="jiro@example.com")
+        accounts.add_patron(s, settings, "100000001", "青森 花子", email="hanako@example.com")
+        accounts.add_patron(s, settings, "100000002", "八戸 太郎")
+        accounts.add_patron(s, settings, "100000003", "南郷 次郎", email="jiro@example.com")
         for card in ("100000001", "100000002", "100000003"):
             accounts.issue_password(s, settings, card, PASSWORD)
         add_title(s, "T-NEKO", "吾輩は猫である", author="夏目漱石")
@@ -109,14 +113,18 @@ def library(settings, db, api) -> SmallLibrary:
         s.flush()
         lend = ["T-NEKO-1", "T-KOKORO-1", "M-BUNSHUN-1"] + [f"T-{n:02d}-1" for n in range(1, 13)]
         for barcode in lend:
-            circulation.checkout(s, settings, "100000003", barcode, TODAY - dt.timedelta(days=3))
+            circulation.checkout(
+                s, settings, "100000003", barcode, settings.today() - dt.timedelta(days=3)
+            )
     return SmallLibrary(settings, db, api)
 
 
-def queued_library(database_url: str, patrons: int, titles: int):
+def queued_library(database_url: str, patrons: int, titles: int, clock):
     """For races and faults on a live server: patrons 300000000.. sharing one password
     hash (the tests are about writes, not argon2), titles R-00.. whose only copy is on
     loan, so every reservation waits in a queue. Returns (settings, db, cards)."""
+    from dataclasses import replace
+
     from sqlalchemy import update
 
     from libcli.server.db.models import Patron
@@ -124,13 +132,13 @@ def queued_library(database_url: str, patrons: int, titles: int):
     from libcli.server.service import accounts, circulation
     from libcli.server.settings import load_settings
 
-    settings = load_settings(database_url)
+    settings = replace(load_settings(database_url), clock=clock)
     db = Database(database_url)
     cards = [f"3{n:08d}" for n in range(patrons)]
     with db.write() as s:
-        accounts.add_patron(s, "399999999", "貸出中の人")
+        accounts.add_patron(s, settings, "399999999", "貸出中の人")
         for card in cards:
-            accounts.add_patron(s, card, f"利用者 {card}")
+            accounts.add_patron(s, settings, card, f"利用者 {card}")
         for n in range(titles):
             add_title(s, f"R-{n:02d}", f"競争の本 {n}")
         for n in range(titles):
@@ -141,7 +149,7 @@ def queued_library(database_url: str, patrons: int, titles: int):
         s.execute(
             update(Patron)
             .where(Patron.card.in_(cards))
-            .values(password_hash=first, password_issued_on=dt.date(2026, 1, 1))
+            .values(password_hash=first, password_issued_on=settings.today())
         )
     return settings, db, cards
 

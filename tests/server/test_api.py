@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.server.conftest import PASSWORD, TODAY
+from tests.server.conftest import PASSWORD
 
 A, B, C = "100000001", "100000002", "100000003"
 
@@ -34,7 +34,7 @@ def test_r2_password_issued_at_the_counter_is_usable_the_same_day(library):
     from libcli.server.service import accounts
 
     with library.db.write() as s:
-        accounts.add_patron(s, "012345678", "新規 利用者")
+        accounts.add_patron(s, library.settings, "012345678", "新規 利用者")
         issued = accounts.issue_password(s, library.settings, "012345678")
     headers = library.login("012345678", issued)
     assert library.api.get("/api/v1/me", headers=headers).json()["card"] == "012345678"
@@ -44,7 +44,7 @@ def test_r2_patron_without_issued_password_cannot_log_in(library):
     from libcli.server.service import accounts
 
     with library.db.write() as s:
-        accounts.add_patron(s, "200000000", "未発行")
+        accounts.add_patron(s, library.settings, "200000000", "未発行")
     response = library.api.post(
         "/api/v1/auth/login", json={"card": "200000000", "password": "x" * 10}
     )
@@ -147,7 +147,7 @@ def test_r11_usage_status_shows_loans_and_reservations_with_queue_position(libra
     library.reserve(second, "T-NEKO", pickup="nango")
     borrower = library.status(library.login(C))
     assert len(borrower["loans"]) == 15
-    assert borrower["loans"][0]["due_date"] == (TODAY + dt.timedelta(days=11)).isoformat()
+    assert borrower["loans"][0]["due_date"] == (library.today + dt.timedelta(days=11)).isoformat()
     mine = library.status(second)["reservations"]
     assert mine[0]["status"] == "waiting" and mine[0]["position"] == 2
     assert mine[0]["pickup"] == "nango" and mine[0]["contact"] == "phone"
@@ -173,7 +173,7 @@ def test_r22_copy_travels_to_another_pickup_point_and_is_ready_on_arrival(librar
     reservation = library.reserve(headers, "T-NEKO", pickup="nango").json()["reserved"][0]
     assert library.checkin("T-NEKO-1", at="main")["reservation_status"] == "in_transit"
     assert library.status(headers)["reservations"][0]["status"] == "in_transit"
-    arrived = library.checkin("T-NEKO-1", at="nango", today=TODAY + dt.timedelta(days=1))
+    arrived = library.checkin("T-NEKO-1", at="nango", today=library.today + dt.timedelta(days=1))
     assert arrived["reservation_id"] == reservation["reservation_id"]
     assert arrived["reservation_status"] == "ready"
 
@@ -218,24 +218,32 @@ def test_r14_ready_hold_kept_ten_open_days_and_expires_on_the_eleventh(library):
     from libcli.server import calendar
     from libcli.server.service.daily import run_daily
 
+    today = library.today
+    day = dt.timedelta(days=1)
+    closed = today + 6 * day  # main closes on that weekday: once in the next ten days
     with library.db.write() as s:
         calendar.set_point_calendar(
-            s, "main", weekly_closed=[0], closed_on_holidays=False, monday_holiday_shift=False
+            s,
+            "main",
+            weekly_closed=[closed.weekday()],
+            closed_on_holidays=False,
+            monday_holiday_shift=False,
         )
     first, second = library.login(A), library.login(B)
     library.reserve(first, "T-NEKO", contact="email")
     library.reserve(second, "T-NEKO")
-    library.checkin("T-NEKO-1", at="main")  # contact day: Tuesday 2026-12-01
+    library.checkin("T-NEKO-1", at="main")  # the mail goes today: the contact day
     hold = library.status(first)["reservations"][0]
-    assert hold["pickup_deadline"] == "2026-12-12"  # Monday 12-07 is closed
-    kept = run_daily(library.db, library.settings, dt.date(2026, 12, 12))
+    last_day = today + 11 * day  # ten open days after the contact day, one of 11 closed
+    assert hold["pickup_deadline"] == last_day.isoformat()
+    kept = run_daily(library.db, library.settings, last_day)
     assert kept["expired"] == 0
-    gone = run_daily(library.db, library.settings, dt.date(2026, 12, 13))
-    assert gone == {"date": "2026-12-13", "expired": 1, "promoted": 1}
+    gone = run_daily(library.db, library.settings, last_day + day)
+    assert gone == {"date": (last_day + day).isoformat(), "expired": 1, "promoted": 1}
     assert library.status(first)["reservations"] == []
     nxt = library.status(second)["reservations"][0]
     assert nxt["status"] == "ready" and nxt["pickup_deadline"] is None  # phone: not yet called
-    again = run_daily(library.db, library.settings, dt.date(2026, 12, 13))
+    again = run_daily(library.db, library.settings, last_day + day)
     assert again["expired"] == 0 and again["promoted"] == 0  # idempotent
 
 
@@ -249,8 +257,9 @@ def test_r14_phone_contact_day_is_the_day_staff_record_the_call(library):
     library.checkin("T-NEKO-1")
     assert library.status(headers)["reservations"][0]["pickup_deadline"] is None
     with library.db.write() as s:
-        circulation.contacted(s, library.settings, rid, dt.date(2026, 12, 3))
-    assert library.status(headers)["reservations"][0]["pickup_deadline"] == "2026-12-13"
+        circulation.contacted(s, library.settings, rid, library.today + dt.timedelta(days=2))
+    deadline = library.today + dt.timedelta(days=12)  # ten days after the call; no closed days
+    assert library.status(headers)["reservations"][0]["pickup_deadline"] == deadline.isoformat()
 
 
 def test_r15_email_change_needs_password_and_sends_the_completion_mail(library):

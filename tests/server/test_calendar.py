@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from importlib import resources
 
 import pytest
 
@@ -196,12 +195,11 @@ def test_calendar_file_mistakes_are_refused(db, tmp_path, text, message):
         calendar.load_calendar_file(s, path, load_profile())
 
 
-def test_demo_calendar_loads_and_is_realistic(db, tmp_path):
-    demo = resources.files("libcli.server").joinpath("demo/calendar.toml")
-    path = tmp_path / "demo.toml"
-    path.write_text(demo.read_text(encoding="utf-8"), encoding="utf-8")
-    with db.write() as s:
-        calendar.load_calendar_file(s, path, load_profile())
+def test_demo_calendar_built_on_a_given_day_is_realistic(db):
+    from libcli.server.demo import demo_calendar
+
+    with db.write() as s:  # the demo as built on Tuesday 2026-12-01
+        calendar.apply_calendar(s, demo_calendar(D(2026, 12, 1)), load_profile())
     with db.read() as s:
         main, nango, center = (calendar.closed_checker(s, p) for p in ("main", "nango", "center"))
     assert main(D(2026, 11, 24)) and not main(D(2026, 11, 23))  # the Monday holiday shift

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.conftest import bin_path
+from tests.conftest import bin_path, clock_env
 from tests.server.conftest import login_token, queued_library
 
 pytestmark = pytest.mark.e2e
@@ -25,7 +25,9 @@ def _reserve(url: str, headers: dict, title_id: str) -> requests.Response:
 
 def test_r3_thirty_parallel_reservations_yield_exactly_ten(live_server_any):
     url = live_server_any.url
-    _settings, db, cards = queued_library(live_server_any.database_url, patrons=1, titles=30)
+    _settings, db, cards = queued_library(
+        live_server_any.database_url, patrons=1, titles=30, clock=live_server_any.clock
+    )
     headers = login_token(url, cards[0])
     with ThreadPoolExecutor(30) as pool:
         answers = list(pool.map(lambda n: _reserve(url, headers, f"R-{n:02d}"), range(30)))
@@ -43,7 +45,9 @@ def test_r22_twenty_patrons_racing_for_one_returned_copy_yield_one_assignment(li
     from libcli.server.service import circulation
 
     url = live_server_any.url
-    settings, db, cards = queued_library(live_server_any.database_url, patrons=20, titles=1)
+    settings, db, cards = queued_library(
+        live_server_any.database_url, patrons=20, titles=1, clock=live_server_any.clock
+    )
     tokens = [login_token(url, card) for card in cards]
 
     def checkin(_):
@@ -75,7 +79,9 @@ def test_r22_parallel_checkins_of_one_copy_assign_it_once(live_server_any):
     from libcli.server.service import circulation
 
     url = live_server_any.url
-    settings, db, cards = queued_library(live_server_any.database_url, patrons=20, titles=1)
+    settings, db, cards = queued_library(
+        live_server_any.database_url, patrons=20, titles=1, clock=live_server_any.clock
+    )
     tokens = [login_token(url, card) for card in cards]
     with ThreadPoolExecutor(20) as pool:
         answers = list(pool.map(lambda h: _reserve(url, h, "R-00"), tokens))
@@ -105,8 +111,10 @@ def test_r14_two_daily_jobs_at_once_expire_each_hold_once(live_server_any):
     from libcli.server.db.models import Reservation
     from libcli.server.service import reservations
 
-    settings, db, cards = queued_library(live_server_any.database_url, patrons=6, titles=6)
-    today = dt.date(2026, 12, 1)
+    settings, db, cards = queued_library(
+        live_server_any.database_url, patrons=6, titles=6, clock=live_server_any.clock
+    )
+    today = settings.today()
     with db.write() as s:
         for n, card in enumerate(cards):
             reservations.place(
@@ -116,9 +124,12 @@ def test_r14_two_daily_jobs_at_once_expire_each_hold_once(live_server_any):
                 s, settings, cards[(n + 1) % 6], [f"R-{n:02d}"], pickup="main", contact="none"
             )
     for n in range(6):
-        live_server_any.console("checkin", f"R-{n:02d}-1", "--at", "main", "--date", "2026-12-01")
-    env = live_server_any.env
-    cmd = [str(bin_path("libcli-server")), "run-daily", "--date", "2026-12-20"]
+        live_server_any.console(
+            "checkin", f"R-{n:02d}-1", "--at", "main", "--date", today.isoformat()
+        )
+    env = {**live_server_any.env, **clock_env(live_server_any.clock)}
+    after_deadline = today + dt.timedelta(days=19)  # 10 open days and any closed ones
+    cmd = [str(bin_path("libcli-server")), "run-daily", "--date", after_deadline.isoformat()]
     jobs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True) for _ in range(2)]
     outputs = [job.communicate(timeout=120)[0] for job in jobs]
     assert all(job.returncode == 0 for job in jobs), outputs

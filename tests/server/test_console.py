@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -17,7 +18,8 @@ M1,文藝春秋,,文藝春秋,2026,magazine,,M1-1,nango,true
 
 
 @pytest.fixture
-def console(database_url, tmp_path, monkeypatch):
+def console(database_url, tmp_path, monkeypatch, clock):
+    monkeypatch.setenv("LIBCLI_SERVER_CLOCK_OFFSET", str(clock.offset.total_seconds()))
     monkeypatch.setenv("LIBCLI_SERVER_DATABASE_URL", database_url)
     monkeypatch.setenv("LIBCLI_SERVER_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("LIBCLI_SERVER_SMTP_HOST", raising=False)
@@ -29,6 +31,11 @@ def console(database_url, tmp_path, monkeypatch):
             assert result.exit_code == 0, result.output
         return result
 
+    def day(n: int = 0) -> str:
+        """The day `n` days from today (by the clock), as the console takes it."""
+        return (clock.today("Asia/Tokyo") + dt.timedelta(days=n)).isoformat()
+
+    run.day = day
     (tmp_path / "catalog.csv").write_text(CATALOG, encoding="utf-8")
     run("import-catalog", tmp_path / "catalog.csv")
     run("patron", "add", "100000001", "--name", "青森 花子", "--email", "hanako@example.com")
@@ -67,15 +74,16 @@ def test_r19_no_email_contact_before_a_password_is_issued(console):
 
 
 def test_r5_counter_reservation_of_a_magazine_and_r22_checkin(console):
-    console("checkout", "100000002", "M1-1", "--date", "2026-12-01")
+    day = console.day
+    console("checkout", "100000002", "M1-1", "--date", day(0))
     placed = console("hold", "place", "100000001", "M1", "--pickup", "main", "--contact", "none")
     assert "position 1" in placed.output
-    arrived = console("checkin", "M1-1", "--at", "nango", "--date", "2026-12-02")
+    arrived = console("checkin", "M1-1", "--at", "nango", "--date", day(1))
     assert "in_transit" in arrived.output
-    ready = console("checkin", "M1-1", "--at", "main", "--date", "2026-12-03")
+    ready = console("checkin", "M1-1", "--at", "main", "--date", day(2))
     assert "ready" in ready.output
     holds = json.loads(console("hold", "list", "--json").output)
-    assert holds[0]["status"] == "ready" and holds[0]["pickup_deadline"] == "2026-12-13"
+    assert holds[0]["status"] == "ready" and holds[0]["pickup_deadline"] == day(12)
 
 
 def test_r7_reference_copy_cannot_be_lent_or_reserved_at_the_counter(console):
@@ -87,24 +95,27 @@ def test_r7_reference_copy_cannot_be_lent_or_reserved_at_the_counter(console):
 
 
 def test_r14_calendar_close_moves_the_deadline_of_ready_holds(console):
-    console("checkout", "100000002", "B1-1", "--date", "2026-12-01")
+    day = console.day
+    console("checkout", "100000002", "B1-1", "--date", day(0))
     console("hold", "place", "100000001", "B1", "--pickup", "main", "--contact", "none")
-    console("checkin", "B1-1", "--date", "2026-12-01")
+    console("checkin", "B1-1", "--date", day(0))
     before = json.loads(console("hold", "list", "--json").output)[0]["pickup_deadline"]
-    moved = console("calendar", "close", "main", "2026-12-05", "2026-12-06")
+    moved = console("calendar", "close", "main", day(4), day(5))
     assert "1 hold deadline" in moved.output
     after = json.loads(console("hold", "list", "--json").output)[0]["pickup_deadline"]
-    assert (before, after) == ("2026-12-11", "2026-12-13")
-    shown = console("calendar", "show", "main", "--month", "2026-12").output
-    assert "2026-12-05" in shown and "2026-12-06" in shown
+    assert (before, after) == (day(10), day(12))
+    shown = console("calendar", "show", "main", "--month", day(4)[:7]).output
+    assert day(4) in shown
+    assert day(5) in console("calendar", "show", "main", "--month", day(5)[:7]).output
 
 
 def test_r13_phone_contact_recorded_by_staff_starts_the_count(console):
-    console("checkout", "100000002", "B1-1", "--date", "2026-12-01")
+    day = console.day
+    console("checkout", "100000002", "B1-1", "--date", day(0))
     console("hold", "place", "100000001", "B1", "--pickup", "main", "--contact", "phone")
-    console("checkin", "B1-1", "--date", "2026-12-01")
+    console("checkin", "B1-1", "--date", day(0))
     rid = json.loads(console("hold", "list", "--json").output)[0]["reservation_id"]
-    assert "2026-12-13" in console("contacted", rid, "--date", "2026-12-03").output
+    assert day(12) in console("contacted", rid, "--date", day(2)).output
 
 
 def test_r12_staff_cancel_a_ready_hold_for_a_patron_who_phoned(console):
@@ -127,9 +138,9 @@ def test_mail_list_shows_the_outbox(console):
 
 
 def test_run_daily_reports_and_is_idempotent(console):
-    first = console("run-daily", "--date", "2026-12-20").output
-    again = console("run-daily", "--date", "2026-12-20").output
-    assert first == again == "2026-12-20: 0 expired, 0 promoted\n"
+    first = console("run-daily").output
+    again = console("run-daily").output
+    assert first == again == f"{console.day(0)}: 0 expired, 0 promoted\n"
 
 
 def test_bad_dates_and_points_are_usage_errors(console):

@@ -12,11 +12,9 @@ from libcli.server.db.models import Copy, Mail, Patron, Reservation, Title
 from libcli.server.db.session import Database
 from libcli.server.settings import load_settings
 
-TODAY = dt.date(2026, 12, 1)  # a Tuesday
-
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(tmp_path_factory, module_clock):
     """Loaded once: the tests only read it."""
     from dataclasses import replace
 
@@ -25,9 +23,14 @@ def demo(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("demo")
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     upgrade(url)
-    settings = replace(load_settings(url), data_dir=tmp_path, outbox_dir=tmp_path / "outbox")
+    settings = replace(
+        load_settings(url),
+        data_dir=tmp_path,
+        outbox_dir=tmp_path / "outbox",
+        clock=module_clock,
+    )
     db = Database(url)
-    patrons = load_demo(db, settings, TODAY)
+    patrons = load_demo(db, settings, settings.today())
     yield db, settings, patrons
     db.dispose()
 
@@ -44,18 +47,18 @@ def test_demo_has_a_real_catalogue_at_three_points(demo):
 
 
 def test_demo_patrons_have_nine_digit_cards_and_passwords(demo):
-    db, _settings, patrons = demo
+    db, settings, patrons = demo
     assert len(patrons) == 4
     with db.read() as s:
         for p in patrons:
             row = s.get(Patron, p.card)
             assert len(p.card) == 9 and p.card.isdigit()
-            assert row.password_hash and row.password_issued_on == TODAY
+            assert row.password_hash and row.password_issued_on == settings.today()
     assert any(p.email is None for p in patrons) and any(p.email for p in patrons)
 
 
 def test_demo_shows_waiting_in_transit_and_ready_reservations(demo):
-    db, _settings, _patrons = demo
+    db, settings, _patrons = demo
     with db.read() as s:
         statuses = {(r.card, r.title_id): r.status for r in s.scalars(select(Reservation))}
         ready = s.scalars(select(Reservation).where(Reservation.status == "ready")).one()
@@ -64,16 +67,34 @@ def test_demo_shows_waiting_in_transit_and_ready_reservations(demo):
     assert statuses[("100000001", "T0037")] == "in_transit"
     assert statuses[("100000001", "T0005")] == "waiting"
     assert statuses[("100000002", "T0005")] == "waiting"
-    assert ready.pickup_deadline is not None and ready.pickup_deadline > TODAY
+    assert ready.pickup_deadline is not None and ready.pickup_deadline > settings.today()
     assert kinds == ["hold_ready", "reservation_confirmation", "reservation_confirmation"]
 
 
-def test_demo_calendar_is_loaded(demo):
+def test_demo_calendar_covers_the_years_around_the_day_it_is_built(demo):
     from libcli.server import calendar
 
-    db, _settings, _patrons = demo
+    db, settings, _patrons = demo
+    today = settings.today()
     with db.read() as s:
-        assert calendar.closed_checker(s, "main")(dt.date(2026, 11, 24))  # shifted Monday
+        main, center = calendar.closed_checker(s, "main"), calendar.closed_checker(s, "center")
+        for year in (today.year - 1, today.year, today.year + 1):
+            assert main(dt.date(year, 12, 30)) and main(dt.date(year, 2, 17))
+            thursdays = [dt.date(year, 7, d) for d in range(1, 32)]
+            third = [d for d in thursdays if d.weekday() == 3][2]
+            assert center(third) and not center(third + dt.timedelta(days=7))
+        # A Monday holiday at main moves its closing to the next day that is no holiday.
+        monday_holidays = [
+            d
+            for d in (today + dt.timedelta(days=n) for n in range(-200, 200))
+            if d.weekday() == 0 and d in calendar.JAPANESE_HOLIDAYS
+        ]
+        assert monday_holidays
+        for monday in monday_holidays:
+            instead = monday + dt.timedelta(days=1)
+            while instead in calendar.JAPANESE_HOLIDAYS:
+                instead += dt.timedelta(days=1)
+            assert not main(monday) and main(instead), monday
 
 
 @pytest.mark.parametrize(

@@ -286,7 +286,7 @@ def test_parallel_deliverers_send_each_mail_exactly_once(db, smtp_settings, smtp
 
 def test_a_claimed_mail_is_not_taken_by_another_deliverer(db, base_settings):
     hold_ready(db, base_settings)
-    mails, _last = mail._claim(db, 0)
+    mails, _last = mail._claim(db, base_settings, 0)
     assert len(mails) == 1
     assert mail.deliver_pending(db, base_settings) == 0  # the first deliverer holds it
     with db.read() as s:

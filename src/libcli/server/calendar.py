@@ -155,6 +155,14 @@ def parse_days(values: Iterable[object]) -> list[dt.date]:
 def load_calendar_file(session: Session, path: str | Path, profile: LibraryProfile) -> list[str]:
     """Apply a calendar file (format above); returns the points it configured."""
     data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    return apply_calendar(session, data, profile, source=str(path))
+
+
+def apply_calendar(
+    session: Session, data: dict, profile: LibraryProfile, source: str = "calendar"
+) -> list[str]:
+    """Apply a calendar already read (the format above); returns the points it configured."""
+    path = source
     for section, table in data.items():
         if section != "all" and section not in profile.point_codes:
             known = ", ".join(("all", *profile.point_codes))

@@ -41,7 +41,7 @@ class Context:
         _ = self.db
 
     def today(self, given: dt.datetime | None) -> dt.date:
-        return _date(given) or self.settings.profile.today()
+        return _date(given) or self.settings.today()
 
     def deliver_mail(self) -> None:
         from libcli.server import mail
@@ -160,7 +160,7 @@ def demo(host: str, port: int, data_dir: str | None, no_serve: bool) -> None:
     ctx = Context(f"sqlite:///{db_file}")
     from libcli.server.demo import load_demo
 
-    patrons = load_demo(ctx.db, ctx.settings, ctx.settings.profile.today())
+    patrons = load_demo(ctx.db, ctx.settings, ctx.settings.today())
     ctx.deliver_mail()
     click.echo(f"Demo library: {ctx.settings.profile.name_ja} ({ctx.settings.profile.name_en})")
     click.echo(f"Database: {db_file}")
@@ -209,7 +209,7 @@ def patron_add(ctx: Context, card: str, name: str, email: str | None, phone: str
     from libcli.server.service import accounts
 
     with ctx.db.write() as session:
-        accounts.add_patron(session, card, name, email, phone)
+        accounts.add_patron(session, ctx.settings, card, name, email, phone)
     click.echo(f"patron {card} added")
 
 
@@ -275,7 +275,7 @@ def hold_place(ctx: Context, card: str, title_id: str, pickup: str, contact: str
     """A counter reservation (magazines and AV allowed; counts toward the limit, R3)."""
     from libcli.server.service import reservations
 
-    now = dt.datetime.now(dt.UTC)
+    now = ctx.settings.now()
     with ctx.db.write() as session:
         result = reservations.place(
             session,

@@ -51,10 +51,6 @@ CONTACT_NAMES = {  # R13
 _WEEKDAYS_JA = "月火水木金土日"
 
 
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def check_address(address: str) -> str:
     """The address itself if it is one plain address; ValueError otherwise."""
     if not isinstance(address, str) or not address:
@@ -298,7 +294,7 @@ def queue(session: Session, settings: Settings, *, to: str, kind: str, **context
         subject=subject,
         body=body,
         kind=kind,
-        created_at=_utcnow(),
+        created_at=settings.now(),
     )
     session.add(mail)
     return mail
@@ -320,7 +316,7 @@ def to_message(mail: Mail, settings: Settings) -> EmailMessage:
     return msg
 
 
-def _claim(db: Database, after_id: int) -> tuple[list[Mail], int | None]:
+def _claim(db: Database, settings: Settings, after_id: int) -> tuple[list[Mail], int | None]:
     """Take the next unsent mails after `after_id`, each only if no one else took it first.
 
     Returns the mails taken and the last id looked at (None: nothing left to look at).
@@ -333,7 +329,7 @@ def _claim(db: Database, after_id: int) -> tuple[list[Mail], int | None]:
             .order_by(Mail.id)
             .limit(_BATCH)
         ).all()
-        now = _utcnow()
+        now = settings.now()
         for mail_id in ids:
             taken = session.execute(
                 update(Mail)
@@ -346,9 +342,9 @@ def _claim(db: Database, after_id: int) -> tuple[list[Mail], int | None]:
         return list(mails), (ids[-1] if ids else None)
 
 
-def _record(db: Database, results: dict[int, str | None]) -> None:
+def _record(db: Database, settings: Settings, results: dict[int, str | None]) -> None:
     with db.write() as session:
-        now = _utcnow()
+        now = settings.now()
         for mail_id, error in results.items():
             if error is None:
                 values = {"sent_at": now, "error": None}
@@ -408,13 +404,13 @@ def deliver_pending(db: Database, settings: Settings) -> int:
     """Send every unsent mail once; returns how many went out. Safe to run concurrently."""
     sent, after_id = 0, 0
     while True:
-        mails, last_seen = _claim(db, after_id)
+        mails, last_seen = _claim(db, settings, after_id)
         if last_seen is None:
             return sent
         after_id = last_seen  # a mail that fails now waits for the next call
         if mails:
             results = _send_batch(settings, mails)
-            _record(db, results)
+            _record(db, settings, results)
             sent += sum(1 for error in results.values() if error is None)
 
 

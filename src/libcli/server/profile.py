@@ -56,10 +56,10 @@ class LibraryProfile:
     def name(self, lang: str) -> str:
         return self.name_ja if lang == "ja" else self.name_en
 
-    def today(self, now: dt.datetime | None = None) -> dt.date:
-        """The library's calendar day (due dates and the hold shelf count in local days)."""
-        now = now or dt.datetime.now(dt.UTC)
-        return now.astimezone(ZoneInfo(self.timezone)).date()
+    def day_of(self, instant: dt.datetime) -> dt.date:
+        """The library's calendar day at `instant` (due dates and the hold shelf count in
+        local days)."""
+        return instant.astimezone(ZoneInfo(self.timezone)).date()
 
 
 def load_profile(path: str | Path | None = None) -> LibraryProfile:

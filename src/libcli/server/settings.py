@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from libcli.server.clock import Clock
 from libcli.server.profile import LibraryProfile, load_profile
 
 
@@ -38,6 +40,15 @@ class Settings:
     # Only behind a reverse proxy that sets it: otherwise a client picks its own address.
     trust_forwarded_for: bool = False
     profile: LibraryProfile = field(default_factory=load_profile)
+    clock: Clock = field(default_factory=Clock)
+
+    def now(self) -> dt.datetime:
+        """The current instant by the server's clock (clock.py)."""
+        return self.clock.now()
+
+    def today(self) -> dt.date:
+        """Today at the library, by the server's clock."""
+        return self.clock.today(self.profile.timezone)
 
 
 _YES = ("1", "true", "yes")
@@ -72,4 +83,5 @@ def load_settings(database_url: str | None = None) -> Settings:
         trust_forwarded_for=(env("LIBCLI_SERVER_TRUST_FORWARDED_FOR") or "")
         in ("1", "true", "yes"),
         profile=load_profile(profile_path) if profile_path else load_profile(),
+        clock=Clock(dt.timedelta(seconds=float(env("LIBCLI_SERVER_CLOCK_OFFSET") or 0))),
     )

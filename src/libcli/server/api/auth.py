@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from fastapi import APIRouter, BackgroundTasks, Response
 
 from libcli.server import mail, throttle
@@ -43,7 +41,7 @@ def request_reset(
 ):
     # R17: the same answer whether or not card and address matched.
     with db.write() as session:
-        throttle.check_and_count_reset(session, settings, client, dt.datetime.now(dt.UTC))
+        throttle.check_and_count_reset(session, settings, client, settings.now())
         accounts.request_password_reset(session, settings, body.card, body.email)
     tasks.add_task(mail.deliver_pending, db, settings)
     return {"status": "accepted"}

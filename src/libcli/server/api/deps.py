@@ -67,7 +67,7 @@ def caller_for(db: Database, settings: Settings, token: str | None) -> Caller:
     """The patron behind a session token (API bearer or page cookie); raises
     `auth_required`. The idle clock is moved at most once a minute, so a reader does not
     write on every request."""
-    now = dt.datetime.now(dt.UTC)
+    now = settings.now()
     with db.read() as session:
         patron, row = accounts.authenticate(session, settings, token, now)
         caller = Caller(

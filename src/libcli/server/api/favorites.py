@@ -19,9 +19,9 @@ def list_favorites(caller: CurrentPatron, db: Db, settings: Config):
 
 
 @router.put("/favorites/{title_id}", status_code=204, response_class=Response)
-def add_favorite(title_id: str, caller: CurrentPatron, db: Db):
+def add_favorite(title_id: str, caller: CurrentPatron, db: Db, settings: Config):
     with db.write() as session:
-        reservations.add_favorite(session, caller.card, title_id)
+        reservations.add_favorite(session, settings, caller.card, title_id)
 
 
 @router.delete("/favorites/{title_id}", status_code=204, response_class=Response)

@@ -11,12 +11,15 @@ and the service layer), so the demo shows every rule the way it really happens:
   南郷 次郎 holds the magazine by a counter reservation (R3 counts it)
 - 海辺のカフカ (T0020): ready on the hold shelf at the main library for 白銀 さくら (R14)
 - 火花 (T0037): returned at the main library, in transit to Nango for 青森 花子 (R22)
-- the closed days of demo/calendar.toml (main: Mondays with the holiday shift)
+- the closed days of demo/calendar.toml (main: Mondays with the holiday shift), laid
+  over the years around the day the demo is built
 """
 
 from __future__ import annotations
 
+import calendar as month_calendar
 import datetime as dt
+import tomllib
 from dataclasses import dataclass
 from importlib import resources
 
@@ -71,6 +74,50 @@ RETURNS = (
 )
 
 
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _yearly(pattern: str, year: int) -> str:
+    """ "MM-DD..MM-DD" in `year` as a date range; a range that ends before it starts (the
+    year end) runs into the next year."""
+    first, _, last = pattern.partition("..")
+    start = dt.date.fromisoformat(f"{year}-{first}")
+    end = dt.date.fromisoformat(f"{year}-{last or first}")
+    if end < start:
+        end = end.replace(year=year + 1)
+    return f"{start}..{end}"
+
+
+def _monthly(pattern: str, year: int, month: int) -> str:
+    """ "3rd thu": that weekday's nth occurrence in the month."""
+    nth, weekday = pattern.split()
+    day = _WEEKDAYS.index(weekday)
+    first = dt.date(year, month, 1)
+    offset = (day - first.weekday()) % 7 + 7 * (int(nth[0]) - 1)
+    if offset >= month_calendar.monthrange(year, month)[1]:
+        raise ValueError(f"no {pattern} in {year}-{month:02d}")
+    return (first + dt.timedelta(days=offset)).isoformat()
+
+
+def demo_calendar(today: dt.date) -> dict:
+    """The demo's calendar (calendar file format) for the year before, the year of and
+    the year after `today`: the demo never runs out of closed days."""
+    template = tomllib.loads(
+        resources.files("libcli.server.demo").joinpath("calendar.toml").read_text("utf-8")
+    )
+    years = range(today.year - 1, today.year + 2)
+    result = {}
+    for section, table in template.items():
+        table = dict(table)
+        closed = [_yearly(p, y) for p in table.pop("yearly_closed", []) for y in years]
+        closed += [
+            _monthly(p, y, m) for p in table.pop("monthly_closed", []) for y in years
+            for m in range(1, 13)
+        ]  # fmt: skip
+        result[section] = {**table, "closed": closed}
+    return result
+
+
 def load_demo(db: Database, settings: Settings, today: dt.date) -> list[DemoPatron]:
     """Fill an empty, migrated database with the demo library; returns its patrons."""
     from libcli.server.service import accounts, circulation, reservations
@@ -79,12 +126,13 @@ def load_demo(db: Database, settings: Settings, today: dt.date) -> list[DemoPatr
     with db.write() as session:
         with package.joinpath("catalog.csv").open("r", encoding="utf-8", newline="") as f:
             import_csv(session, f, settings.profile)
-        with resources.as_file(package.joinpath("calendar.toml")) as path:
-            calendar.load_calendar_file(session, path, settings.profile)
+        calendar.apply_calendar(
+            session, demo_calendar(today), settings.profile, source="demo/calendar.toml"
+        )
 
         for p in PATRONS:
             phone = None if p.email else "0178-00-0000"  # the patron without mail is phoned
-            accounts.add_patron(session, p.card, p.name, email=p.email, phone=phone)
+            accounts.add_patron(session, settings, p.card, p.name, email=p.email, phone=phone)
             accounts.issue_password(session, settings, p.card, p.password, today=today)
 
         for card, (barcodes, days_ago) in LOANS.items():

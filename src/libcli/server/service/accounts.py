@@ -28,10 +28,6 @@ def valid_email(email: str) -> bool:
     return isinstance(email, str) and len(email) <= 254 and EMAIL_RE.fullmatch(email) is not None
 
 
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def get_patron(session: DbSession, card: str, *, lock: bool = False) -> Patron:
     query = select(Patron).where(Patron.card == card)
     patron = session.scalars(query.with_for_update() if lock else query).first()
@@ -42,6 +38,7 @@ def get_patron(session: DbSession, card: str, *, lock: bool = False) -> Patron:
 
 def add_patron(
     session: DbSession,
+    settings: Settings,
     card: str,
     name: str,
     email: str | None = None,
@@ -54,8 +51,9 @@ def add_patron(
         raise LibraryError("invalid_request", "not an email address")
     if session.get(Patron, card) is not None:
         raise LibraryError("conflict", f"card {card} already exists")
+    created = now or settings.now()
     patron = Patron(
-        card=card, name=name, email=email, phone=phone, failed_logins=0, created_at=now or _utcnow()
+        card=card, name=name, email=email, phone=phone, failed_logins=0, created_at=created
     )
     session.add(patron)
     session.flush()
@@ -75,7 +73,7 @@ def issue_password(
     if problem := security.password_problem(password):
         raise LibraryError(problem)
     patron.password_hash = security.hash_password(password)
-    patron.password_issued_on = today or settings.profile.today()
+    patron.password_issued_on = today or settings.today()
     patron.failed_logins = 0
     patron.locked_until = None
     _end_sessions(session, card)
@@ -109,7 +107,7 @@ def login(
     `client` is the caller's address: failed logins are counted per address and across
     the service (throttle.py), and past a limit the answer is 429 `rate_limited`
     before any password is checked."""
-    now = now or _utcnow()
+    now = now or settings.now()
     throttle.check_login(session, settings, client, now)
     patron = (
         session.scalars(select(Patron).where(Patron.card == card).with_for_update()).first()
@@ -121,7 +119,7 @@ def login(
     issued = (
         patron is not None
         and patron.password_issued_on is not None
-        and patron.password_issued_on <= settings.profile.today(now)
+        and patron.password_issued_on <= settings.profile.day_of(now)
     )
     if patron is None or not ok or locked or not issued:
         if patron is not None and not ok:
@@ -143,7 +141,7 @@ def authenticate(
     session: DbSession, settings: Settings, token: str | None, now: dt.datetime | None = None
 ) -> tuple[Patron, Session]:
     """The patron behind a bearer token; idle and absolute expiry are enforced here."""
-    now = now or _utcnow()
+    now = now or settings.now()
     if not token:
         raise LibraryError("auth_required")
     row = session.get(Session, security.token_hash(token))
@@ -156,11 +154,9 @@ def authenticate(
     return patron, row
 
 
-def touch_session(session: DbSession, token_hash: str, now: dt.datetime | None = None) -> None:
+def touch_session(session: DbSession, token_hash: str, now: dt.datetime) -> None:
     session.execute(
-        update(Session)
-        .where(Session.token_hash == token_hash)
-        .values(last_used_at=now or _utcnow())
+        update(Session).where(Session.token_hash == token_hash).values(last_used_at=now)
     )
 
 
@@ -203,7 +199,7 @@ def request_password_reset(
     """R17: card number + email address; a mail with a single-use URL when they match.
 
     The caller answers the same whether or not they matched."""
-    now = now or _utcnow()
+    now = now or settings.now()
     patron = session.get(Patron, card) if valid_card(card) else None
     if (
         patron is None
@@ -244,7 +240,7 @@ def reset_password(
     session: DbSession, settings: Settings, token: str, new: str, now: dt.datetime | None = None
 ) -> Patron:
     """R17: the mailed token sets a new password once; every session of the patron ends."""
-    now = now or _utcnow()
+    now = now or settings.now()
     row = session.scalars(
         select(PasswordReset)
         .where(PasswordReset.token_hash == security.token_hash(token or ""))

@@ -35,7 +35,7 @@ def checkout(
     session: DbSession, settings: Settings, card: str, barcode: str, today: dt.date | None = None
 ) -> Loan:
     """Lend a copy: from the shelf, or the hold shelf when it waits for this patron."""
-    today = today or settings.profile.today()
+    today = today or settings.today()
     get_patron(session, card, lock=True)
     copy = _copy(session, barcode)
     if not copy.loanable:
@@ -83,7 +83,7 @@ def checkin(
     transit otherwise; with nobody waiting it goes back on the shelf. Arriving in
     transit at its pickup point: the hold becomes ready.
     """
-    today = today or settings.profile.today()
+    today = today or settings.today()
     copy = _copy(session, barcode, lock_title=True)
     at = at or copy.point
     if at not in settings.profile.point_codes:
@@ -122,7 +122,7 @@ def contacted(
     session: DbSession, settings: Settings, reservation_id: int, today: dt.date | None = None
 ) -> Reservation:
     """Staff made the phone / ring / voicemail contact: the R14 count starts the day after."""
-    today = today or settings.profile.today()
+    today = today or settings.today()
     hold = session.scalars(
         select(Reservation).where(Reservation.id == reservation_id).with_for_update()
     ).first()

@@ -29,10 +29,6 @@ from libcli.server.service.catalog import copy_states
 from libcli.server.settings import Settings
 
 
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def check_choice(settings: Settings, pickup: str, contact: str) -> None:
     if pickup not in settings.profile.point_codes:
         raise LibraryError("invalid_request", f"unknown service point {pickup!r}")
@@ -58,8 +54,8 @@ def place(
     The patron's row is locked first, so parallel requests of one patron are decided
     one after another and the limit (R3) and one-per-title (R21) hold.
     """
-    now = now or _utcnow()
-    today = today or settings.profile.today(now)
+    now = now or settings.now()
+    today = today or settings.profile.day_of(now)
     check_choice(settings, pickup, contact)
     patron = get_patron(session, card, lock=True)
     if refusal := contact_refusal(
@@ -198,7 +194,7 @@ def cancel(
 ) -> Reservation:
     """R12: a patron cancels until the hold is ready; after that only the library can
     (the patron phones). A copy the reservation held goes to the next in the queue."""
-    today = today or settings.profile.today()
+    today = today or settings.today()
     query = select(Reservation).where(Reservation.id == reservation_id)
     if card is not None:
         query = query.where(Reservation.card == card)
@@ -217,11 +213,11 @@ def cancel(
     return reservation
 
 
-def add_favorite(session: DbSession, card: str, title_id: str) -> None:
+def add_favorite(session: DbSession, settings: Settings, card: str, title_id: str) -> None:
     if session.get(Title, title_id) is None:
         raise LibraryError("not_found", f"no title {title_id}")
     if session.get(Favorite, (card, title_id)) is None:
-        session.add(Favorite(card=card, title_id=title_id, added_at=_utcnow()))
+        session.add(Favorite(card=card, title_id=title_id, added_at=settings.now()))
 
 
 def remove_favorite(session: DbSession, card: str, title_id: str) -> None:

@@ -127,11 +127,10 @@ def _deliver_later(tasks: BackgroundTasks, db: Db, settings: Settings) -> None:
 # -- the password reset page (R17) -----------------------------------------------------
 
 
-def reset_link_state(db: Db, token: str, now: dt.datetime | None = None) -> str:
+def reset_link_state(db: Db, token: str, now: dt.datetime) -> str:
     """ "ok", "used", "expired" or "unknown": what the patron is told about the link."""
     if not token or len(token) > 128:
         return "unknown"
-    now = now or dt.datetime.now(dt.UTC)
     with db.read() as session:
         row = session.scalars(
             select(PasswordReset).where(PasswordReset.token_hash == security.token_hash(token))
@@ -164,7 +163,7 @@ def _reset_page(request, settings, lang, token, state, *, error=None, status_cod
 @router.get("/reset", response_class=HTMLResponse)
 def reset_form(request: Request, db: Db, settings: Config, token: str = ""):
     lang = page_lang(request)
-    return _reset_page(request, settings, lang, token, reset_link_state(db, token))
+    return _reset_page(request, settings, lang, token, reset_link_state(db, token, settings.now()))
 
 
 @router.post("/reset", response_class=HTMLResponse)
@@ -178,7 +177,7 @@ def reset_submit(
     lang: FormText = "",
 ):
     lang = page_lang(request, lang)
-    state = reset_link_state(db, token)
+    state = reset_link_state(db, token, settings.now())
     if state != "ok":
         return _reset_page(request, settings, lang, token, state)
     if password != password_again:
@@ -189,7 +188,9 @@ def reset_submit(
             accounts.reset_password(session, settings, token, password)
     except LibraryError as refusal:
         if refusal.code == "invalid_token":  # used or expired a moment ago
-            return _reset_page(request, settings, lang, token, reset_link_state(db, token))
+            return _reset_page(
+                request, settings, lang, token, reset_link_state(db, token, settings.now())
+            )
         error = message(refusal.code, lang)
         return _reset_page(request, settings, lang, token, state, error=error, status_code=422)
     response = render(request, settings, "reset_done.html", lang, switch="/status")
@@ -219,7 +220,7 @@ def forgot_submit(
     # R17: the same answer whether or not the card and the address matched.
     try:
         with db.write() as session:
-            throttle.check_and_count_reset(session, settings, client, dt.datetime.now(dt.UTC))
+            throttle.check_and_count_reset(session, settings, client, settings.now())
             accounts.request_password_reset(session, settings, card.strip(), email.strip())
     except LibraryError as refusal:
         return render(
@@ -284,7 +285,7 @@ def _status_page(
 ):
     with db.read() as session:
         data = reservations.status(session, who.card)
-    today = settings.profile.today()
+    today = settings.today()
     loans = [
         {**loan, "overdue": dt.date.fromisoformat(loan["due_date"]) < today}
         for loan in data["loans"]
