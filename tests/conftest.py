@@ -104,19 +104,63 @@ def _pg_admin():
         pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}")
 
 
-def make_database(backend: str, tmp_path: Path):
-    """A fresh, migrated database: (url, cleanup)."""
+def _schema_version() -> str:
+    """A digest of the migrations: a template database is reused only for the same ones."""
+    import hashlib
+
+    versions = ROOT / "src" / "libcli" / "server" / "db" / "migrations" / "versions"
+    digest = hashlib.sha256()
+    for path in sorted(versions.glob("*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+_templates: dict[str, object] = {}
+
+
+def _sqlite_template() -> Path:
+    """One migrated SQLite file per run, copied for each test."""
+    import tempfile
+
     from libcli.server.db.migrate import upgrade
 
+    if "sqlite" not in _templates:
+        path = Path(tempfile.mkdtemp(prefix="libcli-template-")) / "library.db"
+        upgrade(f"sqlite:///{path}")
+        _templates["sqlite"] = path
+    return _templates["sqlite"]
+
+
+def _postgres_template(admin, admin_url) -> str:
+    """A migrated PostgreSQL template database, made once for these migrations (and kept
+    between runs), that each test's database is created from."""
+    from libcli.server.db.migrate import upgrade
+
+    name = f"libcli_template_{_schema_version()}"
+    exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+    if not exists:
+        # Built under another name and renamed, so a parallel run never sees it half-made.
+        building = f"{name}_{uuid.uuid4().hex[:6]}"
+        admin.execute(f'CREATE DATABASE "{building}"')
+        upgrade(admin_url.set(database=building).render_as_string(hide_password=False))
+        try:
+            admin.execute(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
+        except Exception:  # another run finished first: use its template
+            admin.execute(f'DROP DATABASE IF EXISTS "{building}" WITH (FORCE)')
+    return name
+
+
+def make_database(backend: str, tmp_path: Path):
+    """A fresh, migrated database: (url, cleanup)."""
     if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'library.db'}"
-        upgrade(url)
-        return url, lambda: None
+        path = tmp_path / "library.db"
+        shutil.copyfile(_sqlite_template(), path)
+        return f"sqlite:///{path}", lambda: None
     admin, admin_url = _pg_admin()
+    template = _postgres_template(admin, admin_url)
     name = f"libcli_test_{uuid.uuid4().hex[:12]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
+    admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     url = admin_url.set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
 
     def drop():
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
