@@ -166,7 +166,10 @@ MAIN_EXTRA = [
     "Session tokens in plain text (mode 0600), only after \\fBlogin \\-\\-insecure\\-storage\\fR.",
     ".TP",
     "\\fI~/.config/libcli/cache/PROFILE.json\\fR",
-    "Ids for TAB completion (favorites, reservations, recent titles); never needed.",
+    "What TAB completes from: favorite, reservation and recent title ids, and the library's"
+    " service points and contact methods as the server last listed them (also used to check"
+    " \\fB\\-\\-pickup\\fR and \\fB\\-\\-contact\\fR). Never needed: a missing cache is"
+    " rebuilt by \\fBlogin\\fR and \\fBstatus\\fR.",
     ".SH CREDENTIALS",
     ".PP",
     "The session token is looked up in this order: \\fBLIBCLI_TOKEN\\fR; the system keyring"
@@ -177,14 +180,28 @@ MAIN_EXTRA = [
 
 
 def pages() -> dict[str, str]:
+    import os
+    import tempfile
+
     from libcli.cli.main import cli
+    from libcli.files import CONFIG_DIR_ENV
     from libcli.i18n import set_language
 
     set_language("en")  # the pages are written in English whatever the locale
-    root_ctx = click.Context(cli, info_name="libcli", **cli.context_settings)
-    found = list(walk(cli, root_ctx, ["libcli"]))
-    names = [page_name(p) for p, _c, _x in found]
-    return {f"{page_name(p)}.1": render(p, c, x, names) for p, c, x in found}
+    saved = os.environ.get(CONFIG_DIR_ENV)
+    with tempfile.TemporaryDirectory() as empty:
+        # No cache: the point codes in the pages are the built-in ones, not this machine's.
+        os.environ[CONFIG_DIR_ENV] = empty
+        try:
+            root_ctx = click.Context(cli, info_name="libcli", **cli.context_settings)
+            found = list(walk(cli, root_ctx, ["libcli"]))
+            names = [page_name(p) for p, _c, _x in found]
+            return {f"{page_name(p)}.1": render(p, c, x, names) for p, c, x in found}
+        finally:
+            if saved is None:
+                os.environ.pop(CONFIG_DIR_ENV, None)
+            else:
+                os.environ[CONFIG_DIR_ENV] = saved
 
 
 def main(argv: list[str]) -> int:

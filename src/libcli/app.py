@@ -15,6 +15,10 @@ from libcli.config import DEFAULT_PROFILE, Settings
 if TYPE_CHECKING:
     from libcli.client import LibraryClient
     from libcli.credentials import StoredToken
+    from libcli.vocab import Library
+
+#: How long the library's points and contact methods are trusted before `status` asks again.
+LIBRARY_MAX_AGE = 24 * 3600
 
 
 class App:
@@ -81,6 +85,37 @@ class App:
 
         server = self.server
         return LibraryClient(server, token=self.optional_token(), lang=self.lang)
+
+    # -- the library's vocabulary ------------------------------------------------------
+
+    @cached_property
+    def library(self) -> Library:
+        """The library's service points and contact methods, as last heard from the server."""
+        from libcli.vocab import Library
+
+        return Library.cached(self.profile)
+
+    def refresh_library(
+        self, client: LibraryClient | None = None, *, max_age: float = 0
+    ) -> Library:
+        """Ask the server for its points and contact methods (unless the cached answer is
+        younger than `max_age` seconds) and keep them for checks and TAB. Best effort: a
+        failure leaves what was known."""
+        from libcli import cache
+        from libcli.errors import LibcliError
+        from libcli.vocab import Library
+
+        age = cache.age(self.profile, "points")
+        if max_age and age is not None and age < max_age and self.library.source == "cache":
+            return self.library
+        try:
+            fresh = Library.from_server((client or self.client(login=False)).library())
+        except LibcliError:
+            fresh = None
+        if fresh is not None:
+            self.remember(**fresh.cache_sections())
+            self.library = fresh
+        return self.library
 
     # -- the completion cache ----------------------------------------------------------
 

@@ -1,9 +1,11 @@
-"""A small per-profile cache that lets TAB complete ids without touching the network.
+"""A small per-profile cache that lets TAB complete without touching the network.
 
-Normal commands write it (favorite ids, reservation ids, recent search results, the
-library's point codes and contact methods); the completion functions read it. Only
-stdlib here: TAB must not import requests, keyring or tabulate. Best effort: a cache
-that cannot be read or written is ignored. 0600, since it names what a patron reads.
+Normal commands write it: the patron's own ids (favorites, reservations, recent search
+results) and the library's vocabulary (its service points and contact methods, from
+GET /api/v1/library on login and status). The completion functions and the checks of a
+pickup point or contact method read it. Only stdlib here: TAB must not import requests,
+keyring or tabulate. Best effort: a cache that cannot be read or written is ignored.
+0600, since it names what a patron reads.
 """
 
 from __future__ import annotations
@@ -11,19 +13,24 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 from typing import TYPE_CHECKING, Any
+
+from libcli.files import DEFAULT_PROFILE, config_location, write_private
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-SECTIONS = ("favorites", "reservations", "titles", "points", "contact_methods")
+#: The patron's own sections; logging out forgets them.
+PATRON_SECTIONS = ("favorites", "reservations", "titles")
+#: The library's sections; they outlive a session (they are the same for every patron).
+LIBRARY_SECTIONS = ("points", "contact_methods")
+SECTIONS = PATRON_SECTIONS + LIBRARY_SECTIONS
 MAX_TITLES = 50
 
 
 def _location(profile: str | None) -> str:
     # A plain str: reading the cache on TAB needs no pathlib.
-    from libcli.config import DEFAULT_PROFILE, config_location
-
     return os.path.join(config_location(), "cache", f"{profile or DEFAULT_PROFILE}.json")
 
 
@@ -42,30 +49,52 @@ def load(profile: str | None) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def _save(profile: str | None, data: dict[str, Any]) -> None:
+    with contextlib.suppress(OSError):
+        write_private(cache_path(profile), json.dumps(data, ensure_ascii=False).encode("utf-8"))
+
+
 def update(profile: str | None, **sections: list[dict[str, Any]]) -> None:
     """Replace the given sections; `titles` is merged (most recent first)."""
-    try:
-        data = load(profile)
-        for name, items in sections.items():
-            if name not in SECTIONS:
-                continue
-            if name == "titles":
-                seen = {str(i.get("id")) for i in items}
-                old = [i for i in data.get("titles", []) if str(i.get("id")) not in seen]
-                items = (list(items) + old)[:MAX_TITLES]
-            data[name] = items
-        from libcli.config import write_private
-
-        write_private(cache_path(profile), json.dumps(data, ensure_ascii=False).encode("utf-8"))
-    except OSError:
-        pass
+    data = load(profile)
+    written = data.get("written") if isinstance(data.get("written"), dict) else {}
+    for name, items in sections.items():
+        if name not in SECTIONS:
+            continue
+        if name == "titles":
+            seen = {str(i.get("id")) for i in items}
+            old = [i for i in data.get("titles", []) if str(i.get("id")) not in seen]
+            items = (list(items) + old)[:MAX_TITLES]
+        data[name] = items
+        written[name] = time.time()
+    data["written"] = written
+    _save(profile, data)
 
 
-def clear(profile: str | None) -> None:
-    with contextlib.suppress(OSError):
-        os.unlink(_location(profile))
+def age(profile: str | None, section: str) -> float | None:
+    """Seconds since `section` was written; None when it never was."""
+    written = load(profile).get("written")
+    when = written.get(section) if isinstance(written, dict) else None
+    if not isinstance(when, int | float):
+        return None
+    return max(0.0, time.time() - when)
+
+
+def forget_patron(profile: str | None) -> None:
+    """Drop what names the patron's reading (on logout); keep the library's vocabulary."""
+    data = load(profile)
+    kept = {name: data[name] for name in LIBRARY_SECTIONS if name in data}
+    if not kept:
+        with contextlib.suppress(OSError):
+            os.unlink(_location(profile))
+        return
+    written = data.get("written") if isinstance(data.get("written"), dict) else {}
+    kept["written"] = {name: written[name] for name in kept if name in written}
+    _save(profile, kept)
 
 
 def entries(profile: str | None, section: str) -> list[dict[str, Any]]:
     items = load(profile).get(section, [])
+    if not isinstance(items, list):
+        return []
     return [i for i in items if isinstance(i, dict) and "id" in i]

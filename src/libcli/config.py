@@ -17,11 +17,11 @@ tomllib, written with tomli-w, and created 0600 (it names the card).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from libcli.files import DEFAULT_PROFILE, config_location, write_private
 from libcli.i18n import N_
 
 if TYPE_CHECKING:
@@ -33,22 +33,10 @@ if TYPE_CHECKING:
 # tomllib, pathlib and the errors are imported where they are needed: every run (TAB too)
 # reads the file for `lang`, and most find none.
 
-CONFIG_DIR_ENV = "LIBCLI_CONFIG_DIR"
 PROFILE_ENV = "LIBCLI_PROFILE"
 CONFIG_FILE = "config.toml"
-DEFAULT_PROFILE = "default"
 DEFAULT_SERVER = "http://127.0.0.1:8765"
 _PROFILE_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-
-
-def config_location() -> str:
-    """The directory of the config file, the token file and the cache, as a plain str."""
-    env = os.environ.get(CONFIG_DIR_ENV)
-    if env:
-        return env
-    import click
-
-    return click.get_app_dir("libcli")
 
 
 def config_dir() -> Path:
@@ -72,7 +60,7 @@ def check_profile(name: str) -> str:
 # -- value checks -------------------------------------------------------------------------
 
 
-def _server(value: Any) -> str:
+def _server(value: Any, profile: str) -> str:
     text = str(value).strip().rstrip("/")
     if not re.match(r"^https?://[^/\s]+", text):
         raise ValueError(N_("give an address like https://library.example.org"))
@@ -81,25 +69,29 @@ def _server(value: Any) -> str:
     return text
 
 
-def _pickup(value: Any) -> str:
-    from libcli.vocab import normalize_point
+def _pickup(value: Any, profile: str) -> str:
+    """A service point of the patron's library, as the server last listed it."""
+    from libcli.vocab import Library
 
-    try:
-        return normalize_point(str(value))
-    except ValueError:
-        raise ValueError(N_("one of main, nango, center")) from None
-
-
-def _contact(value: Any) -> str:
-    from libcli.vocab import normalize_contact
-
-    try:
-        return normalize_contact(str(value))
-    except ValueError:
-        raise ValueError(N_("one of phone, email, ring, voicemail, none")) from None
+    library = Library.cached(profile)
+    code = library.point_code(str(value))
+    if code is None:
+        raise ValueError(N_("one of {choices}"), {"choices": ", ".join(library.points)})
+    return code
 
 
-def _lang(value: Any) -> str:
+def _contact(value: Any, profile: str) -> str:
+    """A contact method the patron's library offers, as the server last listed them."""
+    from libcli.vocab import Library
+
+    library = Library.cached(profile)
+    code = library.contact_code(str(value))
+    if code is None:
+        raise ValueError(N_("one of {choices}"), {"choices": ", ".join(library.contact_methods)})
+    return code
+
+
+def _lang(value: Any, profile: str) -> str:
     from libcli.i18n import normalize_lang
 
     lang = normalize_lang(str(value))
@@ -108,7 +100,7 @@ def _lang(value: Any) -> str:
     return lang
 
 
-def parse_bool(value: Any) -> bool:
+def parse_bool(value: Any, profile: str = DEFAULT_PROFILE) -> bool:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
@@ -119,14 +111,14 @@ def parse_bool(value: Any) -> bool:
     raise ValueError(N_("true or false"))
 
 
-def _card(value: Any) -> str:
+def _card(value: Any, profile: str) -> str:
     text = re.sub(r"[\s-]", "", str(value))
     if not text:
         raise ValueError(N_("the card number printed under the barcode"))
     return text
 
 
-def _storage(value: Any) -> str:
+def _storage(value: Any, profile: str) -> str:
     if value not in ("keyring", "file"):
         raise ValueError(N_("keyring or file"))
     return str(value)
@@ -137,7 +129,7 @@ class Key(NamedTuple):
 
     name: str
     help: str
-    check: Callable[[Any], Any]
+    check: Callable[[Any, str], Any]  # (value, profile) -> the value to use; ValueError
     env: str | None = None
     default: Any = None
     inherit: bool = True  # falls back on [default]; never for what identifies a patron
@@ -176,19 +168,21 @@ KEYS: dict[str, Key] = {
 }
 
 
-def check_value(key: str, value: Any) -> Any:
+def check_value(key: str, value: Any, profile: str = DEFAULT_PROFILE) -> Any:
+    """`value` checked (and normalised) for `key`; a ConfigError that says what is accepted."""
     from libcli.errors import ConfigError
 
     spec = KEYS.get(key)
     if spec is None:
         raise ConfigError("config_unknown_key", key=key)
     try:
-        return spec.check(value)
+        return spec.check(value, profile)
     except ValueError as exc:
         from libcli.i18n import _
 
-        hint = exc.args[0] if exc.args else ""
-        raise ConfigError("config_value", key=key, value=str(value), hint=_(hint)) from None
+        hint, params = [*exc.args, "", {}][:2]
+        hint = _(hint).format(**params) if params else _(hint)
+        raise ConfigError("config_value", key=key, value=str(value), hint=hint) from None
 
 
 # -- the file -----------------------------------------------------------------------------
@@ -231,23 +225,6 @@ def file_value(key: str, profile: str | None = None) -> Any:
         if not KEYS.get(key, Key(key, "", str)).inherit:
             break
     return None
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Write `data` to `path` atomically; the file is created 0600, never chmod-ed after."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def save_file(data: dict[str, Any], path: Path | None = None) -> None:
@@ -299,23 +276,23 @@ class Settings:
         spec = KEYS[key]
         if key in self.overrides:
             value, source = self.overrides[key]
-            return check_value(key, value), source
+            return check_value(key, value, self.profile), source
         if spec.env and os.environ.get(spec.env):
-            return check_value(key, os.environ[spec.env]), f"env:{spec.env}"
+            return check_value(key, os.environ[spec.env], self.profile), f"env:{spec.env}"
         tables = [self.profile]
         if spec.inherit and self.profile != DEFAULT_PROFILE:
             tables.append(DEFAULT_PROFILE)
         for name in tables:
             table = self.data.get(name)
             if isinstance(table, dict) and key in table:
-                return check_value(key, table[key]), f"file:[{name}]"
+                return check_value(key, table[key], self.profile), f"file:[{name}]"
         return spec.default, "default"
 
     def get(self, key: str) -> Any:
         return self.lookup(key)[0]
 
     def set(self, key: str, value: Any) -> Any:
-        value = check_value(key, value)
+        value = check_value(key, value, self.profile)
         data = load_file(self.path)
         table = data.setdefault(self.profile, {})
         if not isinstance(table, dict):

@@ -199,7 +199,7 @@ class FileStore:
     def _save(self, tokens: dict[str, str]) -> None:
         import tomli_w
 
-        from libcli.config import write_private
+        from libcli.files import write_private
 
         try:
             write_private(self.path, tomli_w.dumps({"tokens": tokens}).encode("utf-8"))

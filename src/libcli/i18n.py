@@ -1,10 +1,11 @@
-"""Patron-facing text in Japanese and English through gettext catalogs shipped in the package.
+"""Patron-facing text in Japanese and English through gettext catalogues shipped in the package.
 
 Source strings are English; `locale/ja` holds the Japanese catalogue (library terms:
-貸出中, 受取可, 禁帯出, ...). The language is chosen once per run: `--lang`, then
-`LIBCLI_LANG`, then the config file's `lang`, then the locale (LC_ALL, LC_MESSAGES, LANG).
-Click's own strings ("Usage:", "Options", ...) go through the same catalogue because Click
-calls the global `gettext.gettext`; we bind our domain there too.
+貸出中, 受取可, 禁帯出, ...), kept by `scripts/i18n.py` (Babel). The language is chosen
+once per run: `--lang`, then `LIBCLI_LANG`, then the config file's `lang`, then the locale
+(LC_ALL, LC_MESSAGES, LANG). Click's own strings ("Usage:", "Did you mean ...?") go through
+the same catalogue because Click calls the global `gettext.gettext`/`ngettext`; we bind our
+domain there too.
 """
 
 from __future__ import annotations
@@ -47,19 +48,13 @@ def locale_lang(environ: os._Environ[str] | dict[str, str] | None = None) -> str
     return "en"
 
 
-def resolve_lang(explicit: str | None = None, profile: str | None = None) -> str:
-    """--lang > LIBCLI_LANG > config `lang` > locale."""
-    for candidate in (explicit, os.environ.get(LANG_ENV)):
-        lang = normalize_lang(candidate)
+def resolve_lang(explicit: str | None = None, configured: object = None) -> str:
+    """--lang > LIBCLI_LANG > `configured` (the config file's `lang`) > locale."""
+    for candidate in (explicit, os.environ.get(LANG_ENV), configured):
+        lang = normalize_lang(candidate if isinstance(candidate, str) else None)
         if lang:
             return lang
-    try:
-        from libcli import config
-
-        lang = normalize_lang(config.file_value("lang", profile))
-    except Exception:  # a broken config file is reported by the command that reads it
-        lang = None
-    return lang or locale_lang()
+    return locale_lang()
 
 
 def set_language(lang: str) -> None:
@@ -70,8 +65,7 @@ def set_language(lang: str) -> None:
         _state["saved_language"] = os.environ.get("LANGUAGE")
     os.environ["LANGUAGE"] = lang  # what gettext.gettext (used by Click) looks at first
     if lang == "en":
-        # Source strings are English and the en catalogue maps each one to itself (kept so by
-        # update_po.py --check): parsing it would only cost start-up time on every run and TAB.
+        # Source strings are English: no catalogue to read, on every run and every TAB.
         _state["translation"] = gettext.NullTranslations()
         gettext.textdomain("messages")
         return

@@ -1,8 +1,11 @@
 """The one way `libcli` prints data: JSON for scripts, tables for people, TSV for pipes.
 
-- `--json`: the stable keys documented in the README, UTF-8, one document on stdout.
-- a terminal: tabulate tables with headers (wide-character aware for Japanese).
-- a pipe: tab-separated rows, no headers, no colour, no decoration.
+- `--json [FIELDS]`: the keys of the command's view (libcli/views.py), UTF-8, one document
+  on stdout; `Output` is what the `--json` option of every data command hands it.
+- a terminal: tabulate tables with headers, fitted to the terminal's width: the cells of
+  long-text columns (titles, authors, verdicts) are shortened with … , wide characters
+  counting two columns.
+- a pipe: tab-separated rows, whole, no headers, no colour, no decoration.
 Text that came from the server is passed through `clean()` so that escape sequences and
 control characters cannot move the cursor or recolour the patron's terminal.
 """
@@ -14,9 +17,19 @@ import os
 import sys
 import unicodedata
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from libcli.views import View
+
+#: What `--json` alone means: every key of the view.
+ALL_FIELDS = "*"
+#: Columns between two columns of a table (tabulate's "simple" format).
+COLUMN_GAP = 2
+#: A long-text column is not shortened below this many columns (or its header's width).
+MIN_LONG_WIDTH = 8
 
 # Bidirectional overrides and isolates can reorder what the terminal shows.
 _BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F)}
@@ -66,11 +79,64 @@ class Refused(str):
     """A cell the web page shows in red: a title or reservation refused by a rule."""
 
 
-def _paint(cell: Any, tty: bool) -> str:
-    text = clean(cell)
+class LongText(str):
+    """A column header whose cells may be shortened with … to fit the terminal."""
+
+
+class Output:
+    """What a data command prints: JSON of its view when `--json` was given (every key, or
+    the chosen FIELDS), else what the command draws with `table`."""
+
+    def __init__(self, view: View, fields: str | None) -> None:
+        self.view = view
+        self.json = fields is not None
+        chosen = None if fields in (None, ALL_FIELDS) else fields
+        self.fields = tuple(f.strip() for f in chosen.split(",") if f.strip()) if chosen else None
+
+    def emit(self, data: Any) -> None:
+        emit_json(self.view.render(data, self.fields))
+
+
+def _paint(cell: Any, text: str, tty: bool) -> str:
     if isinstance(cell, Refused) and tty and color_enabled():
         return click.style(text, fg="red")
     return text
+
+
+def terminal_width() -> int:
+    import shutil
+
+    return shutil.get_terminal_size((80, 24)).columns
+
+
+def fit(headers: Sequence[str], rows: list[list[str]], width: int) -> list[list[str]]:
+    """Shorten the cells of LongText columns, widest column first, until the table is no
+    wider than `width` (or no long column can give more)."""
+    from libcli.textwidth import display_width, shorten
+
+    if not rows:
+        return rows
+    natural = [
+        max([display_width(h), *(display_width(r[i]) for r in rows)]) for i, h in enumerate(headers)
+    ]
+    excess = sum(natural) + COLUMN_GAP * (len(headers) - 1) - width
+    limits = list(natural)
+    floors = {
+        i: min(natural[i], max(display_width(h), MIN_LONG_WIDTH))
+        for i, h in enumerate(headers)
+        if isinstance(h, LongText)
+    }
+    while excess > 0:
+        room = [i for i, floor in floors.items() if limits[i] > floor]
+        if not room:
+            break
+        widest = max(room, key=lambda i: limits[i])
+        limits[widest] -= 1
+        excess -= 1
+    return [
+        [shorten(cell, limits[i]) if i in floors else cell for i, cell in enumerate(row)]
+        for row in rows
+    ]
 
 
 def emit_json(data: Any) -> None:
@@ -94,23 +160,32 @@ def table(
     title: str | None = None,
     err: bool = False,
 ) -> None:
-    """Print rows: a table with headers on a terminal, tab-separated lines otherwise."""
-    rows = list(rows)
+    """Print rows: a table with headers fitted to a terminal, tab-separated lines otherwise.
+
+    Headers that are `LongText` mark the columns that may be shortened to fit.
+    """
+    rows = [list(row) for row in rows]
     tty = stderr_is_tty() if err else stdout_is_tty()
     if not rows:
         if empty:
             click.echo(empty, err=True if not tty else err)
         return
-    painted = [[_paint(cell, tty) for cell in row] for row in rows]
+    texts = [[clean(cell) for cell in row] for row in rows]
     if not tty:
-        for row in painted:
-            click.echo("\t".join(cell.replace("\t", " ") for cell in row), err=err)
+        for row, text in zip(rows, texts, strict=True):
+            cells = (_paint(c, t, tty).replace("\t", " ") for c, t in zip(row, text, strict=True))
+            click.echo("\t".join(cells), err=err)
         return
     from tabulate import tabulate
 
+    fitted = fit(headers, texts, terminal_width())
+    painted = [
+        [_paint(c, t, tty) for c, t in zip(row, text, strict=True)]
+        for row, text in zip(rows, fitted, strict=True)
+    ]
     if title:
         click.echo(title, err=err)
-    click.echo(tabulate(painted, headers=list(headers), tablefmt="simple"), err=err)
+    click.echo(tabulate(painted, headers=[str(h) for h in headers], tablefmt="simple"), err=err)
 
 
 def say(message: str, *, err: bool = False) -> None:

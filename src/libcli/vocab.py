@@ -1,21 +1,29 @@
 """The library's vocabulary: service points, contact methods, material types, states.
 
 Codes are what the server speaks; labels are what the patron reads (translated through
-the catalogue: 貸出中, 受取可, 禁帯出, ...). Imported at TAB time, so stdlib only.
+the catalogue: 貸出中, 受取可, 禁帯出, ...). Which service points and contact methods a
+library offers is the server's to say (GET /api/v1/library, from its profile): `Library`
+holds that answer, kept in the completion cache. The built-in list of Hachinohe's points
+is only a fallback for a machine that has never asked. Imported at TAB time: stdlib only.
 """
 
 from __future__ import annotations
 
-from libcli.i18n import N_, _
+from dataclasses import dataclass
+from typing import Any
 
-#: ServicePoint codes and names (R4). 八戸市立図書館, 南郷図書館, 図書情報センター.
-POINTS: dict[str, dict[str, str]] = {
+from libcli.i18n import N_, _, current_lang
+
+#: Hachinohe's service points (八戸市立図書館, 南郷図書館, 図書情報センター): used only until
+#: libcli has asked the server, which says which points there are.
+BUILT_IN_POINTS: dict[str, dict[str, str]] = {
     "main": {"ja": "八戸市立図書館", "en": "Hachinohe City Library"},
     "nango": {"ja": "南郷図書館", "en": "Nango Library"},
     "center": {"ja": "図書情報センター", "en": "Book Information Center"},
 }
 
-#: Contact methods (R13), in the order the web page lists them.
+#: Every contact method the service knows, in the order the web page lists them; a library
+#: offers some or all of them.
 CONTACT_METHODS: dict[str, str] = {
     "phone": N_("phone"),
     "email": N_("email"),
@@ -66,33 +74,98 @@ REASONS: dict[str, str] = {
 }
 
 
-def point_name(code: str | None) -> str:
-    if code is None:
-        return ""
-    names = POINTS.get(code)
-    if names is None:
-        return code
-    from libcli.i18n import current_lang
+@dataclass(frozen=True)
+class Library:
+    """The service points and contact methods of the patron's library, and where libcli
+    learnt them: "server" (asked in this run), "cache" (asked before) or "built-in"."""
 
-    return names.get(current_lang(), names["en"])
+    points: dict[str, dict[str, str]]
+    contact_methods: tuple[str, ...]
+    source: str
+
+    @classmethod
+    def from_server(cls, info: Any) -> Library | None:
+        """From GET /api/v1/library; None when the answer holds no usable point."""
+        if not isinstance(info, dict):
+            return None
+        points = _points(info.get("points"))
+        methods = tuple(
+            m for m in info.get("contact_methods") or () if isinstance(m, str) and m.strip()
+        )
+        if not points or not methods:
+            return None
+        return cls(points, methods, "server")
+
+    @classmethod
+    def cached(cls, profile: str | None) -> Library:
+        """What the last answer said (the completion cache), else the built-in list."""
+        from libcli import cache
+
+        data = cache.load(profile)
+        points = _points(
+            [{"code": e.get("id"), "name": e.get("name")} for e in _entries(data, "points")]
+        )
+        methods = tuple(str(e["id"]) for e in _entries(data, "contact_methods"))
+        if points and methods:
+            return cls(points, methods, "cache")
+        return cls(BUILT_IN_POINTS, tuple(CONTACT_METHODS), "built-in")
+
+    def cache_sections(self) -> dict[str, list[dict[str, Any]]]:
+        return {
+            "points": [{"id": code, "name": names} for code, names in self.points.items()],
+            "contact_methods": [{"id": m} for m in self.contact_methods],
+        }
+
+    def point_name(self, code: str | None) -> str:
+        """The point's name in the patron's language (the code itself when unknown)."""
+        if code is None:
+            return ""
+        names = self.points.get(code) or {}
+        return names.get(current_lang()) or names.get("en") or code
+
+    def point_code(self, value: str) -> str | None:
+        """'main', 'MAIN', '八戸市立図書館', 'Nango Library' -> the point code; None if none.
+
+        Every name the server gives a point is accepted, so a name the profile adds (a
+        short form) is accepted here without a change.
+        """
+        key = value.strip()
+        folded = key.casefold()
+        for code, names in self.points.items():
+            if folded == code.casefold() or folded in (n.casefold() for n in names.values()):
+                return code
+        return None
+
+    def contact_code(self, value: str) -> str | None:
+        """'email', 'EMAIL', 'ring only', or the label in the patron's language -> the code."""
+        key = value.strip()
+        folded = key.casefold()
+        for code in self.contact_methods:
+            text = CONTACT_METHODS.get(code, code)
+            if folded in (code.casefold(), text.casefold()) or key == _(text):
+                return code
+        return None
 
 
-def normalize_point(value: str) -> str:
-    """'main', 'MAIN', '八戸市立図書館', 'Nango Library' -> the point code; ValueError if none."""
-    key = value.strip()
-    folded = key.casefold()
-    for code, names in POINTS.items():
-        if folded == code or key == names["ja"] or folded == names["en"].casefold():
-            return code
-    raise ValueError(value)
+def _entries(data: dict[str, Any], section: str) -> list[dict[str, Any]]:
+    items = data.get(section)
+    if not isinstance(items, list):
+        return []
+    return [i for i in items if isinstance(i, dict) and isinstance(i.get("id"), str)]
 
 
-def normalize_contact(value: str) -> str:
-    folded = value.strip().casefold()
-    for code, label in CONTACT_METHODS.items():
-        if folded == code or folded == label.casefold() or value.strip() == _(label):
-            return code
-    raise ValueError(value)
+def _points(items: Any) -> dict[str, dict[str, str]]:
+    """{code: {lang: name}} from [{"code", "name": {lang: name}}], bad entries left out."""
+    points: dict[str, dict[str, str]] = {}
+    for item in items if isinstance(items, list) else ():
+        if not isinstance(item, dict):
+            continue
+        code, names = item.get("code"), item.get("name")
+        if not isinstance(code, str) or not code.strip():
+            continue
+        names = names if isinstance(names, dict) else {}
+        points[code] = {k: v for k, v in names.items() if isinstance(k, str) and isinstance(v, str)}
+    return points
 
 
 def label(table: dict, code: object) -> str:

@@ -123,14 +123,3 @@ def test_only_the_command_run_is_imported(args, completing, wanted, isolated):
     loaded = done.stderr.rsplit("LOADED=", 1)[1].split(",")
     assert done.stdout
     assert [m for m in COMMAND_MODULES if m in loaded] == wanted
-
-
-def test_english_catalogue_maps_every_message_to_itself():
-    """Why English needs no catalogue at run time (i18n.set_language skips reading it)."""
-    import gettext
-
-    path = os.path.join(i18n.LOCALE_DIR, "en", "LC_MESSAGES", f"{i18n.DOMAIN}.mo")
-    with open(path, "rb") as fh:
-        catalog = gettext.GNUTranslations(fh)._catalog
-    assert len(catalog) > 100
-    assert {k: v for k, v in catalog.items() if k and k != v} == {}

@@ -32,10 +32,10 @@ def reset_token(url_or_token: str) -> str:
 
 @command()
 @password_stdin_option(
-    "Read passwords from standard input: the current one, then the new one"
+    help="Read passwords from standard input: the current one, then the new one"
     " (with --reset: only the new one)."
 )
-@option("--forgot", is_flag=True, help="Forgotten password: mail a reset link (R17).")
+@option("--forgot", is_flag=True, help="Forgotten password: mail a reset link.")
 @option("--card", metavar="CARD", help="With --forgot: your card number.")
 @option("--email", "email", metavar="ADDR", help="With --forgot: your registered email address.")
 @option(
@@ -53,12 +53,15 @@ def passwd(
     email: str | None,
     reset: str | None,
 ) -> None:
-    """Change your password (R16), or reset a forgotten one (R17).
+    """Change your password, or reset a forgotten one.
 
     \b
-    libcli passwd                                 change it (asks the current one)
-    libcli passwd --forgot --card CARD --email ADDR   mail a reset link
-    libcli passwd --reset URL                     set a new one from that link
+    libcli passwd
+        change it (asks the current one)
+    libcli passwd --forgot --card CARD --email ADDR
+        mail a reset link
+    libcli passwd --reset URL
+        set a new one from that link
     """
     from libcli.errors import UsageProblem
 
@@ -123,15 +126,15 @@ def _reset(app, url_or_token: str, password_stdin: bool) -> None:
 
 @group()
 def email() -> None:
-    """Your email address for the library's mails (R15, R19)."""
+    """Your email address for the library's mails."""
 
 
 @email.command("set")
 @click.argument("address")
-@password_stdin_option("Read the current password from the first line of standard input.")
+@password_stdin_option(help="Read the current password from the first line of standard input.")
 @pass_app
 def email_set(app, address: str, password_stdin: bool) -> None:
-    """Set or change your email address; asks for the current password (R15).
+    """Set or change your email address; asks for the current password.
 
     The library then sends 「メールアドレス変更完了のお知らせ」 to the new address.
     """

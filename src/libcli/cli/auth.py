@@ -6,11 +6,11 @@ import contextlib
 
 import click
 
+from libcli import views
 from libcli.cli.base import (
     ask_password,
     command,
-    exit_with,
-    json_option,
+    json_output,
     option,
     pass_app,
     password_stdin_option,
@@ -21,7 +21,7 @@ from libcli.i18n import _
 
 @command()
 @click.argument("card", required=False)
-@password_stdin_option("Read the password from the first line of standard input.")
+@password_stdin_option(help="Read the password from the first line of standard input.")
 @option(
     "--insecure-storage",
     is_flag=True,
@@ -29,7 +29,7 @@ from libcli.i18n import _
 )
 @pass_app
 def login(app, card: str | None, password_stdin: bool, insecure_storage: bool) -> None:
-    """Log in with your library card number and password (R1).
+    """Log in with your library card number and password.
 
     CARD is the 9-digit number under the barcode of your card (default: the card of
     this profile). The session token is kept in the system keyring.
@@ -45,7 +45,7 @@ def login(app, card: str | None, password_stdin: bool, insecure_storage: bool) -
         card = click.prompt(_("Card number"), err=True)
     from libcli.config import check_value
 
-    card = check_value("card", card)
+    card = check_value("card", card, app.profile)
     server = app.server
     if not password_stdin and not stdin_is_tty():
         raise UsageProblem("password_needed")  # cron: a usage error before anything else
@@ -74,6 +74,7 @@ def login(app, card: str | None, password_stdin: bool, insecure_storage: bool) -
     app.settings.set("token_storage", stored.source)
     if app.settings.lookup("server")[1] == "flag":
         app.settings.set("server", server)
+    app.refresh_library(client)  # its points and contact methods, for checks and TAB
     patron = session.get("patron") or {}
     say(
         _("Logged in as {name} (card {card}) at {server}.").format(
@@ -113,18 +114,18 @@ def logout(app) -> None:
         say(_("Logged out. The session of LIBCLI_TOKEN has ended; unset the variable."))
     from libcli import cache
 
-    cache.clear(app.profile)
+    cache.forget_patron(app.profile)
 
 
 @command()
-@json_option
+@json_output(views.WHOAMI)
 @pass_app
-def whoami(app, as_json: bool) -> None:
+def whoami(app, out) -> None:
     """Show who is logged in, at which server, and where the token is stored (masked).
 
     Exits with 4 when logged out or when the session has ended.
     """
-    from libcli.output import emit_json, table
+    from libcli.output import LongText, table
 
     stored = app.token()
     me = app.client().me()
@@ -140,8 +141,8 @@ def whoami(app, as_json: bool) -> None:
         "token": stored.masked,
         "session_expires_at": me.get("session_expires_at"),
     }
-    if as_json:
-        emit_json(info)
+    if out.json:
+        out.emit(info)
         return
     labels = {
         "card": _("Card"),
@@ -155,5 +156,4 @@ def whoami(app, as_json: bool) -> None:
         "session_expires_at": _("Session expires"),
     }
     rows = [(label, info[key] or "-") for key, label in labels.items()]
-    table([_("Item"), _("Value")], rows)
-    exit_with(0)
+    table([_("Item"), LongText(_("Value"))], rows)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from libcli.i18n import _
+from libcli.i18n import N_, _
 
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
@@ -32,8 +32,105 @@ def _translated(obj: Any, *attrs: str):
             setattr(obj, attr, value)
 
 
+def _paragraphs(text: str, width: int, indent: str) -> str:
+    """Click's wrap_text(preserve_paragraphs=True), measured in terminal columns: blank lines
+    part paragraphs, a paragraph led by a line of \\b is kept as written."""
+    from libcli.textwidth import wrap
+
+    out = []
+    for para in text.expandtabs().split("\n\n"):
+        lines = [line for line in para.split("\n") if line]
+        if not lines:
+            continue
+        extra = " " * (len(lines[0]) - len(lines[0].lstrip()))
+        if lines[0].strip() == "\b":
+            out.append("\n".join(indent + extra + line.strip() for line in lines[1:]))
+        else:
+            out.append("\n".join(wrap(" ".join(lines), width, indent + extra, indent + extra)))
+    return "\n\n".join(out)
+
+
+class WideHelpFormatter(click.HelpFormatter):
+    """Click's help layout with widths counted in terminal columns, so Japanese help (two
+    columns a character) wraps to the terminal instead of overflowing it."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        from libcli.textwidth import display_width, wrap
+
+        if prefix is None:
+            prefix = _("Usage:") + " "
+        head = f"{prefix:>{self.current_indent}}{prog} "
+        if not args:
+            self.write(head.rstrip() + "\n")
+            return
+        room = self.width - self.current_indent
+        if room >= display_width(head) + 20:
+            lines = wrap(args, room, head, " " * display_width(head))
+        else:
+            indent = " " * (max(self.current_indent, display_width(prefix)) + 4)
+            lines = [head.rstrip(), *wrap(args, room, indent, indent)]
+        self.write("\n".join(lines) + "\n")
+
+    def write_text(self, text: str) -> None:
+        self.write(_paragraphs(text, self.width, " " * self.current_indent) + "\n")
+
+    def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:
+        from libcli.textwidth import display_width
+
+        rows = list(rows)
+        first_col = min(max(display_width(first) for first, _second in rows), col_max)
+        first_col += col_spacing
+        margin = " " * self.current_indent
+        for first, second in rows:
+            self.write(margin + first)
+            if not second:
+                self.write("\n")
+                continue
+            if display_width(first) <= first_col - col_spacing:
+                self.write(" " * (first_col - display_width(first)))
+            else:
+                self.write("\n" + " " * (first_col + self.current_indent))
+            text = _paragraphs(second, max(self.width - first_col - 2, 10), "")
+            lines = text.splitlines() or [""]
+            self.write(lines[0] + "\n")
+            for line in lines[1:]:
+                self.write((" " * (first_col + self.current_indent) + line).rstrip() + "\n")
+
+
+class LibcliContext(click.Context):
+    formatter_class = WideHelpFormatter
+
+
+def _show_help(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(ctx.get_help(), color=ctx.color)
+        ctx.exit()
+
+
 class LocalizedCommand(click.Command):
     """Help text is written in English and shown in the patron's language."""
+
+    context_class = LibcliContext
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, _json_fields_apart(self, args))
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        # Click's own help option translates its text when it is made, which for the root
+        # command is before --lang is read; this one translates when the help is shown.
+        names = self.get_help_option_names(ctx)
+        if not names or not self.add_help_option:
+            return None
+        if self._help_option is None:
+            self._help_option = LocalizedOption(
+                names,
+                is_flag=True,
+                is_eager=True,
+                expose_value=False,
+                callback=_show_help,
+                help=N_("Show this message and exit."),
+            )
+        return self._help_option
 
     def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with _translated(self, "help"):
@@ -132,15 +229,89 @@ group = functools.partial(click.group, cls=LocalizedGroup)
 option = functools.partial(click.option, cls=LocalizedOption)
 
 
-def json_option(f: Callable) -> Callable:
-    return option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(f)
+class JsonFields(click.ParamType):
+    """The FIELDS of `--json FIELDS`: comma-separated keys of the command's view."""
+
+    name = "fields"
+
+    def __init__(self, view: Any) -> None:
+        self.view = view
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> str:
+        from libcli.output import ALL_FIELDS
+
+        if value == ALL_FIELDS:
+            return value
+        wanted = [f.strip() for f in str(value).split(",") if f.strip()]
+        unknown = self.view.unknown(wanted)
+        if unknown or not wanted:
+            self.fail(
+                _("Unknown JSON field {field!r}: choose among {fields}.").format(
+                    field=(unknown or [value])[0], fields=",".join(self.view.fields)
+                ),
+                param,
+                ctx,
+            )
+        return ",".join(wanted)
+
+    def names_fields(self, word: str) -> bool:
+        wanted = [f.strip() for f in word.split(",")]
+        return all(wanted) and not self.view.unknown(wanted)
+
+
+def json_output(view: Any) -> Callable[[Callable], Callable]:
+    """The output switch of a data command: `--json` prints the keys of `view` (every one,
+    or only `--json FIELDS`); the command receives an `Output` as `out`. The word after
+    `--json` is taken as FIELDS only when it names fields, so `search --json 夏目` still
+    searches for 夏目."""
+
+    def to_output(ctx: click.Context, param: click.Parameter, value: str | None):
+        from libcli.output import Output
+
+        return Output(view, value)
+
+    return click.option(
+        "--json",
+        "out",
+        cls=JsonOption,
+        type=JsonFields(view),
+        is_flag=False,
+        flag_value="*",
+        default=None,
+        metavar="[FIELDS]",
+        callback=to_output,
+        help=N_("Print JSON for scripts: every key, or only FIELDS (comma-separated) of {fields}."),
+    )
+
+
+class JsonOption(click.Option):
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        fields = ",".join(self.type.view.fields)  # type: ignore[attr-defined]
+        with _translated(self, "help"):
+            self.help = self.help.format(fields=fields)  # type: ignore[union-attr]
+            return super().get_help_record(ctx)
+
+
+def _json_fields_apart(cmd: click.Command, args: list[str]) -> list[str]:
+    """`--json WORD` where WORD names no field of the command: `--json` alone, then WORD."""
+    fields = next((p.type for p in cmd.params if isinstance(p.type, JsonFields)), None)
+    if fields is None:
+        return args
+    out = list(args)
+    for i, arg in enumerate(out[:-1]):
+        if arg == "--":
+            break
+        word = out[i + 1]
+        if arg == "--json" and not word.startswith("-") and not fields.names_fields(word):
+            out[i] = "--json=*"
+    return out
 
 
 def yes_option(f: Callable) -> Callable:
     return option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")(f)
 
 
-def password_stdin_option(help: str) -> Callable[[Callable], Callable]:
+def password_stdin_option(*, help: str) -> Callable[[Callable], Callable]:
     return option("--password-stdin", is_flag=True, help=help)
 
 
@@ -212,76 +383,95 @@ def confirm(question: str, *, yes: bool) -> bool:
 # -- parameter types that accept the library's names ---------------------------------------
 
 
-class PointType(click.ParamType):
-    """A service point: main, nango, center, or its name (八戸市立図書館, 南郷図書館, ...)."""
+def _library(ctx: click.Context | None):
+    """The library's vocabulary: the run's `App` when there is one, else the cache (TAB)."""
+    app = ctx.find_root().obj if ctx is not None else None
+    if app is not None:
+        return app.library
+    from libcli.vocab import Library
+
+    return Library.cached(_profile(ctx) if ctx is not None else None)
+
+
+class LibraryTermType(click.ParamType):
+    """A term the library's server lists (a service point, a contact method): its code or a
+    name. Checked against what the server said last; a term it did not know then is asked
+    about once more before it is refused, so a new point needs no new libcli."""
+
+    def codes(self, library) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    def lookup(self, library, value: str) -> str | None:
+        raise NotImplementedError
+
+    def describe(self, library, code: str) -> str:
+        raise NotImplementedError
+
+    def refusal(self) -> str:
+        raise NotImplementedError
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "[" + "|".join(self.codes(_library(ctx))) + "]"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> str:
+        library = _library(ctx)
+        code = self.lookup(library, str(value))
+        app = ctx.find_root().obj if ctx is not None else None
+        if code is None and app is not None and library.source != "server":
+            library = app.refresh_library()
+            code = self.lookup(library, str(value))
+        if code is None:
+            choices = ", ".join(self.codes(library))
+            self.fail(_(self.refusal()).format(value=value, choices=choices), param, ctx)
+        return code
+
+    def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str):
+        from click.shell_completion import CompletionItem
+
+        library = _library(ctx)
+        return [
+            CompletionItem(code, help=self.describe(library, code))
+            for code in self.codes(library)
+            if code.startswith(incomplete)
+        ]
+
+
+class PointType(LibraryTermType):
+    """A service point: its code or its name (main, 八戸市立図書館, Nango Library, ...)."""
 
     name = "point"
 
-    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
-        return "[main|nango|center]"
+    def codes(self, library) -> tuple[str, ...]:
+        return tuple(library.points)
 
-    def convert(self, value: Any, param: Any, ctx: Any) -> str:
-        from libcli.vocab import normalize_point
+    def lookup(self, library, value: str) -> str | None:
+        return library.point_code(value)
 
-        try:
-            return normalize_point(str(value))
-        except ValueError:
-            self.fail(
-                _("{value!r} is not a service point: use main, nango or center.").format(
-                    value=value
-                ),
-                param,
-                ctx,
-            )
+    def describe(self, library, code: str) -> str:
+        return library.point_name(code)
 
-    def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str):
-        from click.shell_completion import CompletionItem
-
-        from libcli import cache
-        from libcli.vocab import POINTS, point_name
-
-        cached = cache.entries(_profile(ctx), "points")
-        codes = [(str(p["id"]), p.get("name") or "") for p in cached] or [
-            (code, point_name(code)) for code in POINTS
-        ]
-        return [CompletionItem(c, help=h) for c, h in codes if c.startswith(incomplete)]
+    def refusal(self) -> str:
+        return N_("{value!r} is not a service point of the library: use one of {choices}.")
 
 
-class ContactType(click.ParamType):
-    """A contact method (R13): phone, email, ring, voicemail, none."""
+class ContactType(LibraryTermType):
+    """A contact method the library offers (phone, email, ring, voicemail, none)."""
 
     name = "contact"
 
-    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
-        return "[phone|email|ring|voicemail|none]"
+    def codes(self, library) -> tuple[str, ...]:
+        return library.contact_methods
 
-    def convert(self, value: Any, param: Any, ctx: Any) -> str:
-        from libcli.vocab import normalize_contact
+    def lookup(self, library, value: str) -> str | None:
+        return library.contact_code(value)
 
-        try:
-            return normalize_contact(str(value))
-        except ValueError:
-            self.fail(
-                _(
-                    "{value!r} is not a contact method: use phone, email, ring, voicemail or none."
-                ).format(value=value),
-                param,
-                ctx,
-            )
+    def describe(self, library, code: str) -> str:
+        from libcli.vocab import CONTACT_METHODS, label
 
-    def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str):
-        from click.shell_completion import CompletionItem
+        return label(CONTACT_METHODS, code)
 
-        from libcli import cache
-        from libcli.vocab import CONTACT_METHODS
-
-        cached = [str(c["id"]) for c in cache.entries(_profile(ctx), "contact_methods")]
-        methods = cached or list(CONTACT_METHODS)
-        return [
-            CompletionItem(m, help=_(CONTACT_METHODS.get(m, m)))
-            for m in methods
-            if m.startswith(incomplete)
-        ]
+    def refusal(self) -> str:
+        return N_("{value!r} is not a contact method the library offers: use one of {choices}.")
 
 
 POINT = PointType()

@@ -6,8 +6,10 @@ from typing import Any
 
 import click
 
-from libcli.cli.base import command, complete_titles, json_option, option, pass_app
+from libcli import views
+from libcli.cli.base import command, complete_titles, json_output, option, pass_app
 from libcli.i18n import _
+from libcli.vocab import MATERIAL_TYPES
 
 
 def verdict_cell(item: dict[str, Any]) -> str:
@@ -20,24 +22,12 @@ def verdict_cell(item: dict[str, Any]) -> str:
     return Refused(_("cannot be reserved: {reason}").format(reason=reason_text(item.get("reason"))))
 
 
-def summary_json(item: dict[str, Any]) -> dict[str, Any]:
-    keys = ("id", "title", "author", "publisher", "year", "type")
-    data = {k: item.get(k) for k in keys}
-    data.update(
-        copies=item.get("copies"),
-        available=item.get("available"),
-        reservable=bool(item.get("reservable")),
-        reason=item.get("reason"),
-    )
-    return data
-
-
 @command()
 @click.argument("query")
 @option(
     "--type",
     "material_type",
-    type=click.Choice(["book", "magazine", "av"]),
+    type=click.Choice(list(MATERIAL_TYPES)),
     help="Only this material type.",
 )
 @option(
@@ -48,24 +38,22 @@ def summary_json(item: dict[str, Any]) -> dict[str, Any]:
     help="How many titles to show.",
 )
 @option("--offset", type=click.IntRange(0), default=0, help="Skip this many titles (paging).")
-@json_option
+@json_output(views.SEARCH)
 @pass_app
-def search(
-    app, query: str, material_type: str | None, limit: int, offset: int, as_json: bool
-) -> None:
+def search(app, out, query: str, material_type: str | None, limit: int, offset: int) -> None:
     """Search the catalogue by title, author, publisher or ISBN.
 
     Each title shows how many copies are on the shelf and whether it can be reserved
     online, with the reason when not.
     """
-    from libcli.output import emit_json, say, table
-    from libcli.vocab import MATERIAL_TYPES, label
+    from libcli.output import LongText, say, table
+    from libcli.vocab import label
 
     result = app.public_client().search(query, type=material_type, limit=limit, offset=offset)
     items = result.get("items", [])
     app.remember(titles=[{"id": i.get("id"), "title": i.get("title")} for i in items])
-    if as_json:
-        emit_json([summary_json(i) for i in items])
+    if out.json:
+        out.emit(items)
         return
     rows = [
         (
@@ -79,7 +67,15 @@ def search(
         )
         for i in items
     ]
-    headers = [_("ID"), _("Title"), _("Author"), _("Year"), _("Type"), _("On shelf"), _("Online")]
+    headers = [
+        _("ID"),
+        LongText(_("Title")),
+        LongText(_("Author")),
+        _("Year"),
+        _("Type"),
+        _("On shelf"),
+        LongText(_("Online")),
+    ]
     table(headers, rows, empty=_("No titles found."))
     total = result.get("total")
     if items and isinstance(total, int) and total > offset + len(items):
@@ -93,24 +89,18 @@ def search(
 
 @command()
 @click.argument("title_id", shell_complete=complete_titles)
-@json_option
+@json_output(views.SHOW)
 @pass_app
-def show(app, title_id: str, as_json: bool) -> None:
+def show(app, out, title_id: str) -> None:
     """Show one title: its copies (point, 禁帯区分, 状態, due date) and the online verdict."""
-    from libcli.output import emit_json, say, table
-    from libcli.vocab import COPY_STATES, LOAN_CATEGORIES, MATERIAL_TYPES, label, point_name
+    from libcli.output import LongText, say, table
+    from libcli.vocab import COPY_STATES, LOAN_CATEGORIES, label
 
     item = app.public_client().title(title_id)
     copies = item.get("copies") if isinstance(item.get("copies"), list) else []
     app.remember(titles=[{"id": item.get("id"), "title": item.get("title")}])
-    if as_json:
-        data = summary_json(item)
-        data["isbn"] = item.get("isbn")
-        data["copies"] = [
-            {k: c.get(k) for k in ("barcode", "point", "loanable", "state", "due_date")}
-            for c in copies
-        ]
-        emit_json(data)
+    if out.json:
+        out.emit(item)
         return
     fields = [
         (_("ID"), item.get("id")),
@@ -122,12 +112,13 @@ def show(app, title_id: str, as_json: bool) -> None:
         (_("ISBN"), item.get("isbn")),
         (_("Online"), verdict_cell(item)),
     ]
-    table([_("Item"), _("Value")], [(k, "-" if v in (None, "") else v) for k, v in fields])
+    rows = [(k, "-" if v in (None, "") else v) for k, v in fields]
+    table([_("Item"), LongText(_("Value"))], rows)
     say("")
     rows = [
         (
             c.get("barcode"),
-            point_name(c.get("point")),
+            app.library.point_name(c.get("point")),
             label(LOAN_CATEGORIES, bool(c.get("loanable"))),
             label(COPY_STATES, c.get("state")),
             c.get("due_date") or "",

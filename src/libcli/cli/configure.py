@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from libcli.cli.base import exit_with, group, json_option, pass_app
+from libcli import views
+from libcli.cli.base import exit_with, group, json_output, pass_app
 from libcli.i18n import _
 
 
@@ -32,12 +33,12 @@ def config() -> None:
 
 
 @config.command("list")
-@json_option
+@json_output(views.config_list())
 @pass_app
-def config_list(app, as_json: bool) -> None:
+def config_list(app, out) -> None:
     """Show every setting, its value and where the value comes from."""
     from libcli.config import KEYS
-    from libcli.output import emit_json, table
+    from libcli.output import table
 
     rows = []
     for key, spec in KEYS.items():
@@ -45,8 +46,8 @@ def config_list(app, as_json: bool) -> None:
             continue
         value, source = app.settings.lookup(key)
         rows.append((key, value, source))
-    if as_json:
-        emit_json({k: {"value": v, "source": s} for k, v, s in rows})
+    if out.json:
+        out.emit({k: {"value": v, "source": s} for k, v, s in rows})
         return
     table(
         [_("Key"), _("Value"), _("Source")],

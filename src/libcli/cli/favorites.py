@@ -7,12 +7,13 @@ from typing import Any
 
 import click
 
+from libcli import views
 from libcli.cli.base import (
     complete_favorites,
     complete_titles,
     exit_with,
     group,
-    json_option,
+    json_output,
     pass_app,
 )
 from libcli.i18n import _
@@ -69,31 +70,21 @@ def fav_add(app, title_ids: tuple[str, ...]) -> None:
 
 
 @fav.command("list")
-@json_option
+@json_output(views.FAV_LIST)
 @pass_app
-def fav_list(app, as_json: bool) -> None:
+def fav_list(app, out) -> None:
     """List your favorites, each with its verdict (red: cannot be reserved online)."""
     from libcli.cli.catalogue import verdict_cell
-    from libcli.output import emit_json, table
+    from libcli.output import LongText, table
 
     items = app.client().favorites()
     remember_favorites(app, items)
-    if as_json:
-        emit_json(
-            [
-                {
-                    "id": i.get("id"),
-                    "title": i.get("title"),
-                    "reservable": bool(i.get("reservable")),
-                    "reason": i.get("reason"),
-                }
-                for i in items
-            ]
-        )
+    if out.json:
+        out.emit(items)
         return
     rows = [(i.get("id"), i.get("title"), i.get("author"), verdict_cell(i)) for i in items]
     table(
-        [_("ID"), _("Title"), _("Author"), _("Online")],
+        [_("ID"), LongText(_("Title")), LongText(_("Author")), LongText(_("Online"))],
         rows,
         empty=_("No favorites yet: add titles with `libcli fav add TITLE_ID`."),
     )

@@ -19,7 +19,7 @@ SUBCOMMANDS = (
     (
         "login",
         "libcli.cli.auth:login",
-        N_("Log in with your library card number and password (R1)."),
+        N_("Log in with your library card number and password."),
     ),
     (
         "logout",
@@ -49,23 +49,23 @@ SUBCOMMANDS = (
     (
         "reserve",
         "libcli.cli.reservations:reserve",
-        N_("Reserve titles for pickup at a service point (R9)."),
+        N_("Reserve titles for pickup at a service point."),
     ),
     (
         "status",
         "libcli.cli.reservations:status",
-        N_("Show your loans (with due dates) and reservations (利用状況参照, R11)."),
+        N_("Show your loans (with due dates) and reservations (利用状況参照)."),
     ),
-    ("cancel", "libcli.cli.reservations:cancel", N_("Cancel reservations (R12).")),
+    ("cancel", "libcli.cli.reservations:cancel", N_("Cancel reservations.")),
     (
         "passwd",
         "libcli.cli.account:passwd",
-        N_("Change your password (R16), or reset a forgotten one (R17)."),
+        N_("Change your password, or reset a forgotten one."),
     ),
     (
         "email",
         "libcli.cli.account:email",
-        N_("Your email address for the library's mails (R15, R19)."),
+        N_("Your email address for the library's mails."),
     ),
     (
         "config",
@@ -73,6 +73,17 @@ SUBCOMMANDS = (
         N_("Show and change your settings (server, pickup, contact, lang, ...)."),
     ),
 )
+
+
+def configured_lang(profile: str | None) -> object:
+    """The config file's `lang` for `profile`; None when the file cannot be read (the command
+    that reads it reports that)."""
+    from libcli.config import file_value
+
+    try:
+        return file_value("lang", profile)
+    except Exception:  # a broken config file is reported by the command that reads it
+        return None
 
 
 def _debug_requested(args: list[str]) -> bool:
@@ -96,7 +107,7 @@ class RootGroup(LazyGroup):
             # --lang (eager) and --profile refine it later.
             from libcli.i18n import resolve_lang, set_language
 
-            set_language(resolve_lang())
+            set_language(resolve_lang(configured=configured_lang(None)))
             rv = super().main(
                 args, prog_name or "libcli", complete_var, standalone_mode=False, **extra
             )
@@ -226,7 +237,7 @@ def cli(ctx: click.Context, server: str | None, profile: str, insecure: bool, de
 
     check_profile(profile)
     if ctx.get_parameter_source("lang") in (None, ParameterSource.DEFAULT):
-        set_language(resolve_lang(profile=profile))
+        set_language(resolve_lang(configured=configured_lang(profile)))
     current_lang()
     overrides = {}
     if server:

@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from libcli import views
 from libcli.cli.base import (
     CONTACT,
     POINT,
@@ -14,7 +15,7 @@ from libcli.cli.base import (
     complete_titles,
     confirm,
     exit_with,
-    json_option,
+    json_output,
     option,
     pass_app,
     yes_option,
@@ -40,13 +41,16 @@ def _choose(app, key: str, value: Any, option_name: str, param_type: Any, yes: b
         return configured
     if yes or not stdin_is_tty():
         raise UsageProblem("choice_needed", option=option_name, key=key)
-    from libcli.vocab import CONTACT_METHODS, POINTS, label, point_name
+    from libcli.vocab import CONTACT_METHODS, label
 
+    library = app.library
     if key == "pickup":
-        choices = ", ".join(f"{code}={point_name(code)}" for code in POINTS)
+        choices = ", ".join(f"{code}={library.point_name(code)}" for code in library.points)
         question = _("Pickup point")
     else:
-        choices = ", ".join(f"{code}={label(CONTACT_METHODS, code)}" for code in CONTACT_METHODS)
+        choices = ", ".join(
+            f"{code}={label(CONTACT_METHODS, code)}" for code in library.contact_methods
+        )
         question = _("Contact method")
     return click.prompt(f"{question} ({choices})", type=param_type, err=True)
 
@@ -56,27 +60,37 @@ def _choose(app, key: str, value: Any, option_name: str, param_type: Any, yes: b
 @option(
     "--favorites", "from_favorites", is_flag=True, help="Reserve every title in your favorites."
 )
-@option("--pickup", type=POINT, help="Pickup point (default: the config file's `pickup`).")
-@option("--contact", type=CONTACT, help="How the library tells you it is ready (R13).")
+@option(
+    "--pickup",
+    type=POINT,
+    help="Where you collect the titles: a service point's code or name"
+    " (default: the config file's `pickup`).",
+)
+@option(
+    "--contact",
+    type=CONTACT,
+    help="How the library tells you the titles are ready for pickup"
+    " (default: the config file's `contact`).",
+)
 @option(
     "--email-confirmation/--no-email-confirmation",
     default=None,
     help="Send a confirmation mail (default: the config file, else no).",
 )
 @yes_option
-@json_option
+@json_output(views.RESERVE)
 @pass_app
 def reserve(
     app,
+    out,
     title_ids: tuple[str, ...],
     from_favorites: bool,
     pickup: str | None,
     contact: str | None,
     email_confirmation: bool | None,
     yes: bool,
-    as_json: bool,
 ) -> None:
-    """Reserve titles for pickup at a service point (R9).
+    """Reserve titles for pickup at a service point.
 
     Every title is shown with its verdict first; those that cannot be reserved online
     are marked (red on a terminal) with the reason and dropped. Then the pickup point,
@@ -87,8 +101,8 @@ def reserve(
     from libcli.cli.catalogue import verdict_cell
     from libcli.errors import NotFoundError, UsageProblem
     from libcli.exit_codes import ExitCode
-    from libcli.output import Refused, emit_json, say, stdout_is_tty, table
-    from libcli.vocab import CONTACT_METHODS, label, point_name, reason_text
+    from libcli.output import LongText, Refused, say, stdout_is_tty, table
+    from libcli.vocab import CONTACT_METHODS, label, reason_text
 
     client = app.client()
     candidates: list[dict[str, Any]] = []
@@ -105,9 +119,9 @@ def reserve(
     if not candidates:
         raise UsageProblem("nothing_to_reserve")
 
-    preview_err = as_json or not stdout_is_tty()  # keep stdout for the results
+    preview_err = out.json or not stdout_is_tty()  # keep stdout for the results
     table(
-        [_("ID"), _("Title"), _("Online")],
+        [_("ID"), LongText(_("Title")), LongText(_("Online"))],
         [(c.get("id"), c.get("title") or "", verdict_cell(c)) for c in candidates],
         err=preview_err,
     )
@@ -126,7 +140,7 @@ def reserve(
             email_confirmation = bool(app.settings.get("email_confirmation"))
         say(
             _("Pickup: {pickup}   Contact: {contact}   Confirmation mail: {mail}").format(
-                pickup=point_name(pickup),
+                pickup=app.library.point_name(pickup),
                 contact=label(CONTACT_METHODS, contact),
                 mail=_("yes") if email_confirmation else _("no"),
             ),
@@ -141,17 +155,12 @@ def reserve(
             contact=contact,
             email_confirmation=email_confirmation,
         )
-        reserved = [
-            {k: r.get(k) for k in ("reservation_id", "id", "title", "position")}
-            for r in result.get("reserved", [])
-        ]
-        skipped += [
-            {k: s.get(k) for k in ("id", "title", "reason")} for s in result.get("skipped", [])
-        ]
+        reserved = result.get("reserved", [])
+        skipped += result.get("skipped", [])
         _remember(app, reserved)
 
-    if as_json:
-        emit_json({"reserved": reserved, "skipped": skipped})
+    if out.json:
+        out.emit({"reserved": reserved, "skipped": skipped})
     else:
         rows = [
             (
@@ -172,7 +181,7 @@ def reserve(
             )
             for s in skipped
         ]
-        table([_("Reservation"), _("ID"), _("Title"), _("Result")], rows)
+        table([_("Reservation"), _("ID"), LongText(_("Title")), LongText(_("Result"))], rows)
     exit_with(ExitCode.REFUSED if skipped else ExitCode.OK)
 
 
@@ -200,18 +209,21 @@ def _reservation_state(r: dict[str, Any]) -> str:
 
 
 @command()
-@json_option
+@json_output(views.STATUS)
 @pass_app
-def status(app, as_json: bool) -> None:
-    """Show your loans (with due dates) and reservations (利用状況参照, R11).
+def status(app, out) -> None:
+    """Show your loans (with due dates) and reservations (利用状況参照).
 
     A waiting reservation shows its place in the queue; a ready one (受取可) the last day
     to collect it at the pickup point.
     """
-    from libcli.output import emit_json, say, stdout_is_tty, table
-    from libcli.vocab import CONTACT_METHODS, label, point_name
+    from libcli.app import LIBRARY_MAX_AGE
+    from libcli.output import LongText, say, stdout_is_tty, table
+    from libcli.vocab import CONTACT_METHODS, label
 
-    data = app.client().status()
+    client = app.client()
+    data = client.status()
+    app.refresh_library(client, max_age=LIBRARY_MAX_AGE)
     loans = data.get("loans", [])
     reservations = data.get("reservations", [])
     app.remember(
@@ -220,32 +232,8 @@ def status(app, as_json: bool) -> None:
             for r in reservations
         ]
     )
-    if as_json:
-        emit_json(
-            {
-                "loans": [
-                    {k: loan.get(k) for k in ("barcode", "id", "title", "due_date")}
-                    for loan in loans
-                ],
-                "reservations": [
-                    {
-                        k: r.get(k)
-                        for k in (
-                            "reservation_id",
-                            "id",
-                            "title",
-                            "status",
-                            "pickup",
-                            "contact",
-                            "position",
-                            "ready_since",
-                            "pickup_deadline",
-                        )
-                    }
-                    for r in reservations
-                ],
-            }
-        )
+    if out.json:
+        out.emit({"loans": loans, "reservations": reservations})
         return
     tty = stdout_is_tty()
     # Piped, every row starts with its kind so one stream stays easy to cut(1).
@@ -255,7 +243,7 @@ def status(app, as_json: bool) -> None:
     ]
     if tty:
         say(_("Loans"))
-    table([_("Barcode"), _("Title"), _("Due date")], loan_rows, empty=_("No loans."))
+    table([_("Barcode"), LongText(_("Title")), _("Due date")], loan_rows, empty=_("No loans."))
     if tty:
         say("")
         say(_("Reservations"))
@@ -265,13 +253,19 @@ def status(app, as_json: bool) -> None:
             r.get("reservation_id"),
             r.get("title"),
             _reservation_state(r),
-            point_name(r.get("pickup")),
+            app.library.point_name(r.get("pickup")),
             label(CONTACT_METHODS, r.get("contact")),
         )
         for r in reservations
     ]
     table(
-        [_("Reservation"), _("Title"), _("State"), _("Pickup"), _("Contact")],
+        [
+            _("Reservation"),
+            LongText(_("Title")),
+            LongText(_("State")),
+            LongText(_("Pickup")),
+            _("Contact"),
+        ],
         res_rows,
         empty=_("No reservations."),
     )
@@ -280,10 +274,10 @@ def status(app, as_json: bool) -> None:
 @command()
 @click.argument("reservation_ids", nargs=-1, required=True, shell_complete=complete_reservations)
 @yes_option
-@json_option
+@json_output(views.CANCEL)
 @pass_app
-def cancel(app, reservation_ids: tuple[str, ...], yes: bool, as_json: bool) -> None:
-    """Cancel reservations (R12).
+def cancel(app, out, reservation_ids: tuple[str, ...], yes: bool) -> None:
+    """Cancel reservations.
 
     A reservation that is ready for pickup (受取可) cannot be cancelled online: phone the
     library. Exits with 5 when any reservation was refused, 6 when one was not found.
@@ -291,7 +285,7 @@ def cancel(app, reservation_ids: tuple[str, ...], yes: bool, as_json: bool) -> N
     from libcli import cache
     from libcli.errors import NotFoundError, RefusedError
     from libcli.exit_codes import ExitCode
-    from libcli.output import emit_json, refused, say
+    from libcli.output import refused, say
 
     ids = [_rid(r) for r in dict.fromkeys(reservation_ids)]
     titles = {str(e["id"]): e.get("title") for e in cache.entries(app.profile, "reservations")}
@@ -311,7 +305,7 @@ def cancel(app, reservation_ids: tuple[str, ...], yes: bool, as_json: bool) -> N
             client.cancel(rid)
         except NotFoundError:
             problems.append({"reservation_id": rid, "reason": "not_found"})
-            refused(_("Reservation {id} was not found.").format(id=rid), err=as_json)
+            refused(_("Reservation {id} was not found.").format(id=rid), err=out.json)
             continue
         except RefusedError as exc:
             problems.append({"reservation_id": rid, "reason": exc.code})
@@ -319,17 +313,17 @@ def cancel(app, reservation_ids: tuple[str, ...], yes: bool, as_json: bool) -> N
                 exc.params["phone"] = _library_phone(client)
             refused(
                 _("Reservation {id}: {message}").format(id=rid, message=exc.message()),
-                err=as_json,
+                err=out.json,
             )
             continue
         cancelled.append(rid)
-        if not as_json:
+        if not out.json:
             say(_("Cancelled reservation {id}.").format(id=rid))
 
     left = [e for e in cache.entries(app.profile, "reservations") if _rid(e["id"]) not in cancelled]
     app.remember(reservations=left)
-    if as_json:
-        emit_json({"cancelled": cancelled, "refused": problems})
+    if out.json:
+        out.emit({"cancelled": cancelled, "refused": problems})
     if any(p["reason"] != "not_found" for p in problems):
         exit_with(ExitCode.REFUSED)
     exit_with(ExitCode.NOT_FOUND if problems else ExitCode.OK)

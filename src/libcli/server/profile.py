@@ -9,7 +9,9 @@ from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-CONTACT_METHODS = ("phone", "email", "ring", "voicemail", "none")  # R13
+#: The contact methods the service knows how to carry out (R13); a profile offers some or all.
+CONTACT_METHODS = ("phone", "email", "ring", "voicemail", "none")
+#: The material types of the catalogue (the importers map records to these).
 MATERIAL_TYPES = ("book", "magazine", "av")
 
 
@@ -38,6 +40,7 @@ class LibraryProfile:
     loan_days: int
     timezone: str
     points: tuple[ServicePoint, ...]
+    contact_methods: tuple[str, ...] = CONTACT_METHODS
 
     @property
     def point_codes(self) -> tuple[str, ...]:
@@ -74,6 +77,10 @@ def load_profile(path: str | Path | None = None) -> LibraryProfile:
         text = Path(path).read_text(encoding="utf-8")
     data = tomllib.loads(text)
     lib, rules = data["library"], data.get("rules", {})
+    online_types = tuple(rules.get("online_types", ["book"]))
+    contact_methods = tuple(rules.get("contact_methods", CONTACT_METHODS))
+    _known("online_types", online_types, MATERIAL_TYPES)
+    _known("contact_methods", contact_methods, CONTACT_METHODS)
     return LibraryProfile(
         name_ja=lib["name_ja"],
         name_en=lib["name_en"],
@@ -82,8 +89,15 @@ def load_profile(path: str | Path | None = None) -> LibraryProfile:
         mail_sender=lib.get("mail_sender", "noreply"),
         reservation_limit=int(rules.get("reservation_limit", 10)),
         hold_days=int(rules.get("hold_days", 10)),
-        online_types=tuple(rules.get("online_types", ["book"])),
+        online_types=online_types,
         loan_days=int(rules.get("loan_days", 14)),
         timezone=lib.get("timezone", "Asia/Tokyo"),
         points=tuple(ServicePoint(p["code"], p["name_ja"], p["name_en"]) for p in data["points"]),
+        contact_methods=contact_methods,
     )
+
+
+def _known(key: str, values: tuple[str, ...], known: tuple[str, ...]) -> None:
+    unknown = [v for v in values if v not in known]
+    if unknown or not values:
+        raise ValueError(f"profile: {key} must be some of {', '.join(known)}, not {unknown}")

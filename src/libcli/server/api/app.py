@@ -9,7 +9,6 @@ from libcli.server import web
 from libcli.server.api import account, auth, catalog, favorites, problems, reservations, schemas
 from libcli.server.api.deps import refuse_malformed_input
 from libcli.server.db.session import Database
-from libcli.server.profile import CONTACT_METHODS
 from libcli.server.settings import Settings
 
 API_PREFIX = "/api/v1"
@@ -34,6 +33,8 @@ ROUTE_PROBLEMS = {
 
 
 def library_info(settings: Settings) -> dict:
+    """The library's profile as clients need it: `libcli` validates and completes the pickup
+    point and contact method from it (and caches it)."""
     profile = settings.profile
     return {
         "name": {"ja": profile.name_ja, "en": profile.name_en},
@@ -43,7 +44,7 @@ def library_info(settings: Settings) -> dict:
         "points": [
             {"code": p.code, "name": {"ja": p.name_ja, "en": p.name_en}} for p in profile.points
         ],
-        "contact_methods": list(CONTACT_METHODS),
+        "contact_methods": list(profile.contact_methods),
         "online_types": list(profile.online_types),
     }
 

@@ -6,10 +6,15 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from libcli.server.profile import MATERIAL_TYPES
+
 Card = Field(pattern=r"^[0-9]{9}$", min_length=9, max_length=9, examples=["100000001"])
-PointCode = Literal["main", "nango", "center"]
-ContactMethod = Literal["phone", "email", "ring", "voicemail", "none"]
-MaterialType = Literal["book", "magazine", "av"]
+# The library's profile says which points and contact methods there are (GET /library);
+# the service checks a reservation against it, so here they are plain codes.
+Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\s\x00-\x1f\x7f]+$")]
+PointCode = Annotated[Code, Field(description="a service point code of GET /library `points`")]
+ContactMethod = Annotated[Code, Field(description="one of GET /library `contact_methods`")]
+MaterialType = Literal[MATERIAL_TYPES]  # type: ignore[valid-type]
 Password = Field(min_length=1, max_length=1024)
 # No control characters (NUL breaks PostgreSQL text, CR/LF would break a mail header).
 TitleId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]

@@ -19,7 +19,6 @@ from libcli.server.db.models import (
     Title,
 )
 from libcli.server.errors import LibraryError
-from libcli.server.profile import CONTACT_METHODS
 from libcli.server.rules.holds import can_cancel_online
 from libcli.server.rules.patron import contact_refusal
 from libcli.server.rules.reservability import counter_refusal, online_refusal
@@ -30,9 +29,10 @@ from libcli.server.settings import Settings
 
 
 def check_choice(settings: Settings, pickup: str, contact: str) -> None:
+    """The pickup point and contact method must be ones this library's profile offers (R4, R13)."""
     if pickup not in settings.profile.point_codes:
         raise LibraryError("invalid_request", f"unknown service point {pickup!r}")
-    if contact not in CONTACT_METHODS:
+    if contact not in settings.profile.contact_methods:
         raise LibraryError("invalid_request", f"unknown contact method {contact!r}")
 
 
