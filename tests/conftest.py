@@ -45,6 +45,33 @@ def suite_today() -> dt.date:
     return dt.datetime.now(LIBRARY_TIMEZONE).date()
 
 
+def under_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("true", "1")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under CI=true a skip is a failure: CI has every service and file the suite needs, so
+    a test that skipped there proved nothing while looking green."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and under_ci() and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI=true, which counts as a failure: {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    """The same for a whole module skipped at collection (importorskip, skip at import)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and under_ci():
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI=true, which counts as a failure: {reason}"
+
+
 def pytest_collection_modifyitems(items):
     # A test on the clock is date-sensitive: the time-travel run selects it with -m clock.
     for item in items:

@@ -176,8 +176,6 @@ def table(
             cells = (_paint(c, t, tty).replace("\t", " ") for c, t in zip(row, text, strict=True))
             click.echo("\t".join(cells), err=err)
         return
-    from tabulate import tabulate
-
     fitted = fit(headers, texts, terminal_width())
     painted = [
         [_paint(c, t, tty) for c, t in zip(row, text, strict=True)]
@@ -185,7 +183,18 @@ def table(
     ]
     if title:
         click.echo(title, err=err)
-    click.echo(tabulate(painted, headers=[str(h) for h in headers], tablefmt="simple"), err=err)
+    click.echo(_tabulate(painted, [str(h) for h in headers]), err=err)
+
+
+def _tabulate(rows: list[list[str]], headers: list[str]) -> str:
+    import tabulate
+
+    # tabulate widens every column by two beyond its header; `fit` measured without that.
+    saved, tabulate.MIN_PADDING = tabulate.MIN_PADDING, 0
+    try:
+        return tabulate.tabulate(rows, headers=headers, tablefmt="simple")
+    finally:
+        tabulate.MIN_PADDING = saved
 
 
 def say(message: str, *, err: bool = False) -> None:

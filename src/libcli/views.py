@@ -44,6 +44,7 @@ class View:
     one: Record | None = None
     many: Record | None = None
     parts: dict[str, Record | None] = field(default_factory=dict)
+    each: str = ""  # what every key holds, when it is not a plain value (for the docs)
 
     def records(self) -> Iterable[Record]:
         if self.one:
@@ -138,7 +139,8 @@ def config_list() -> View:
     """`config list`: one record whose keys are the settings, each {"value", "source"}."""
     from libcli.config import KEYS
 
-    return View("config list", one=Record(tuple(k for k, spec in KEYS.items() if spec.public)))
+    keys = tuple(k for k, spec in KEYS.items() if spec.public)
+    return View("config list", one=Record(keys), each='{"value", "source"}')
 
 
 def all_views() -> list[View]:
@@ -169,5 +171,6 @@ def markdown() -> str:
                 continue
             keys = ", ".join(_described(record, k) for k in record.keys)
             described.append(f"{name}: {keys}" if name else keys)
-        lines.append(f"| `libcli {view.command}` | {shape} | {'; '.join(described)} |")
+        each = f" (each: {view.each})" if view.each else ""
+        lines.append(f"| `libcli {view.command}` | {shape} | {'; '.join(described)}{each} |")
     return "\n".join(lines) + "\n"

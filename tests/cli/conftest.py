@@ -67,7 +67,7 @@ def memory_keyring():
 
 @pytest.fixture
 def http():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
         yield mock
 
 

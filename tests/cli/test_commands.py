@@ -9,6 +9,7 @@ import stat
 import pytest
 from responses import matchers
 
+from libcli import views
 from libcli.exit_codes import ExitCode
 from tests.cli.conftest import API, CARD, SERVER, TOKEN, problem, title
 
@@ -21,10 +22,10 @@ ME = {
 }
 
 
-# -- login / logout / whoami (R1) ------------------------------------------------------------
+# -- login / logout / whoami ------------------------------------------------------------------
 
 
-def test_r1_login_with_card_and_password_stores_token_in_keyring(
+def test_login_keeps_the_token_in_the_keyring_and_the_card_in_the_config(
     run, http, memory_keyring, isolated
 ):
     http.post(
@@ -45,7 +46,7 @@ def test_r1_login_with_card_and_password_stores_token_in_keyring(
     assert CARD in config.read_text() and TOKEN not in config.read_text()
 
 
-def test_r1_wrong_password_exits_4_with_one_line(run, http, memory_keyring):
+def test_invalid_credentials_answer_exits_4_with_one_line_and_the_fix(run, http, memory_keyring):
     http.post(API + "/auth/login", **problem("invalid_credentials", 401))
     result = run("login", CARD, "--password-stdin", input="nope\n")
     assert result.exit_code == ExitCode.AUTH
@@ -125,27 +126,14 @@ def test_logout_revokes_and_forgets(run, http, logged_in):
 # -- catalogue -----------------------------------------------------------------------------
 
 
-def test_search_json_has_the_stable_keys(run, http, memory_keyring):
-    http.get(
-        API + "/catalog/search",
-        json={"items": [title("T1", reservable=False, reason="on_shelf", available=1)], "total": 1},
-    )
+def test_search_json_has_the_keys_of_its_view(run, http, memory_keyring):
+    item = title("T1", reservable=False, reason="on_shelf", available=1, shelf_mark="913.6")
+    http.get(API + "/catalog/search", json={"items": [item], "total": 1})
     result = run("search", "ノルウェイ", "--json")
     assert result.exit_code == 0
-    (item,) = json.loads(result.stdout)
-    assert set(item) == {
-        "id",
-        "title",
-        "author",
-        "publisher",
-        "year",
-        "type",
-        "copies",
-        "available",
-        "reservable",
-        "reason",
-    }
-    assert item["reason"] == "on_shelf"
+    (printed,) = json.loads(result.stdout)
+    assert list(printed) == list(views.SEARCH.fields)  # a key the view lacks is not printed
+    assert printed == {k: item[k] for k in views.SEARCH.fields}
 
 
 def test_search_with_no_results_exits_0(run, http, memory_keyring):
@@ -209,7 +197,8 @@ def test_show_json_lists_copies(run, http, memory_keyring):
     ]
     http.get(API + "/catalog/titles/T1", json=title("T1", copies=copies))
     data = json.loads(run("show", "T1", "--json").stdout)
-    assert data["copies"][0] == copies[0]
+    assert list(data) == list(views.SHOW.fields)
+    assert data["copies"] == copies
     assert data["reservable"] is True
 
 
@@ -256,9 +245,10 @@ def test_fav_add_list_remove(run, http, logged_in):
     )
     assert run("fav", "add", "T1", "T2").exit_code == 0
     data = json.loads(run("fav", "list", "--json").stdout)
-    assert data == [
-        {"id": "T1", "title": "Title T1", "reservable": True, "reason": None},
-        {"id": "T2", "title": "Title T2", "reservable": False, "reason": "not_a_book"},
+    assert [list(item) for item in data] == [list(views.FAV_LIST.fields)] * 2
+    assert [(i["id"], i["reservable"], i["reason"]) for i in data] == [
+        ("T1", True, None),
+        ("T2", False, "not_a_book"),
     ]
     http.delete(API + "/favorites/T1", status=204)
     http.delete(API + "/favorites/T9", **problem("not_found", 404))
@@ -272,20 +262,28 @@ def test_fav_list_empty_exits_0(run, http, logged_in):
     assert run("fav", "list").exit_code == 0
 
 
-# -- reserve (R9) --------------------------------------------------------------------------
+# -- reserve ---------------------------------------------------------------------------------
 
 
-def _reserve_mocks(http, *, server_skipped=()):
-    http.get(API + "/catalog/titles/T1", json=title("T1"))
-    http.get(API + "/catalog/titles/T2", json=title("T2", reservable=False, reason="on_shelf"))
-    http.get(
-        API + "/catalog/titles/T3", json=title("T3", reservable=False, reason="reference_only")
-    )
+TITLES = {
+    "T1": title("T1"),
+    "T2": title("T2", reservable=False, reason="on_shelf"),
+    "T3": title("T3", reservable=False, reason="reference_only"),
+}
+
+
+def _reserve_mocks(http, *title_ids: str, post: bool = True):
+    """The titles the command asks about and, when it gets that far, the reservation of T1
+    at nango by phone (every registered answer must be asked for)."""
+    for title_id in title_ids:
+        http.get(API + f"/catalog/titles/{title_id}", json=TITLES[title_id])
+    if not post:
+        return
     http.post(
         API + "/reservations",
         json={
             "reserved": [{"reservation_id": 11, "id": "T1", "title": "Title T1", "position": 2}],
-            "skipped": list(server_skipped),
+            "skipped": [],
         },
         match=[
             matchers.json_params_matcher(
@@ -300,8 +298,8 @@ def _reserve_mocks(http, *, server_skipped=()):
     )
 
 
-def test_r9_reserve_drops_refused_titles_and_sends_only_the_rest(run, http, logged_in):
-    _reserve_mocks(http)
+def test_reserve_sends_only_the_titles_the_server_calls_reservable(run, http, logged_in):
+    _reserve_mocks(http, "T1", "T2", "T3")
     result = run(
         "reserve",
         "T1",
@@ -325,16 +323,16 @@ def test_r9_reserve_drops_refused_titles_and_sends_only_the_rest(run, http, logg
     ]
 
 
-def test_r9_reserve_without_terminal_and_without_yes_is_a_usage_error(run, http, logged_in):
-    _reserve_mocks(http)
+def test_reserve_without_terminal_and_without_yes_is_a_usage_error(run, http, logged_in):
+    _reserve_mocks(http, "T1", post=False)
     result = run("reserve", "T1", "--pickup", "nango", "--contact", "phone")
     assert result.exit_code == ExitCode.USAGE
     assert "--yes" in result.stderr
     assert not [c for c in http.calls if c.request.method == "POST"]
 
 
-def test_r9_reserve_asks_on_a_terminal_and_shows_the_choices(run, http, logged_in, tty):
-    _reserve_mocks(http)
+def test_reserve_asks_on_a_terminal_and_shows_the_choices(run, http, logged_in, tty):
+    _reserve_mocks(http, "T1", "T2")
     result = run(
         "--lang",
         "ja",
@@ -353,36 +351,38 @@ def test_r9_reserve_asks_on_a_terminal_and_shows_the_choices(run, http, logged_i
     assert "予約中止" in result.stdout and "予約しました（予約順位 2）" in result.stdout
 
 
-def test_r9_reserve_declined_sends_nothing(run, http, logged_in, tty):
-    _reserve_mocks(http)
+def test_reserve_declined_sends_nothing(run, http, logged_in, tty):
+    _reserve_mocks(http, "T1", post=False)
     result = run("reserve", "T1", "--pickup", "nango", "--contact", "phone", input="n\n")
     assert result.exit_code == 0
     assert not [c for c in http.calls if c.request.method == "POST"]
 
 
-def test_r9_reserve_with_everything_refused_sends_nothing_and_exits_5(run, http, logged_in):
-    _reserve_mocks(http)
+def test_reserve_with_every_title_refused_sends_nothing_and_exits_5(run, http, logged_in):
+    _reserve_mocks(http, "T2", "T3", post=False)
     result = run("reserve", "T2", "T3", "--yes", "--json")
     assert result.exit_code == ExitCode.REFUSED
     assert json.loads(result.stdout)["reserved"] == []
     assert not [c for c in http.calls if c.request.method == "POST"]
 
 
-def test_r9_reserve_defaults_come_from_the_config(run, http, logged_in):
-    _reserve_mocks(http)
+def test_reserve_defaults_come_from_the_config(run, http, logged_in):
+    _reserve_mocks(http, "T1")
     assert run("config", "set", "pickup", "nango").exit_code == 0
     assert run("config", "set", "contact", "phone").exit_code == 0
     assert run("reserve", "T1", "--yes").exit_code == 0
 
 
-def test_r9_reserve_without_pickup_anywhere_is_a_usage_error(run, http, logged_in):
-    _reserve_mocks(http)
+def test_reserve_without_pickup_anywhere_is_a_usage_error(run, http, logged_in):
+    _reserve_mocks(http, "T1", post=False)
     result = run("reserve", "T1", "--yes", "--contact", "phone")
     assert result.exit_code == ExitCode.USAGE
     assert "--pickup" in result.stderr
 
 
-def test_r9_reserve_favorites_takes_all_favorites(run, http, logged_in):
+def test_reserve_favorites_sends_the_reservable_favorites_and_lists_server_refusals(
+    run, http, logged_in
+):
     http.get(
         API + "/favorites",
         json={"items": [title("T1"), title("T4", reservable=False, reason="not_a_book")]},
@@ -421,7 +421,7 @@ def test_r9_reserve_favorites_takes_all_favorites(run, http, logged_in):
     assert reasons == {"T4": "not_a_book", "T1": "limit_reached"}
 
 
-def test_r13_email_contact_without_address_is_refused(run, http, logged_in):
+def test_email_required_answer_exits_5_with_the_fix(run, http, logged_in):
     http.get(API + "/catalog/titles/T1", json=title("T1"))
     http.post(API + "/reservations", **problem("email_required", 422))
     result = run("reserve", "T1", "--pickup", "main", "--contact", "email", "--yes")
@@ -438,7 +438,7 @@ def test_reserve_rejects_unknown_point(run, logged_in):
     assert result.exit_code == ExitCode.USAGE
 
 
-# -- status and cancel (R11, R12) ---------------------------------------------------------
+# -- status and cancel ---------------------------------------------------------------------
 
 STATUS = {
     "loans": [
@@ -459,8 +459,9 @@ STATUS = {
             "status": "waiting",
             "pickup": "nango",
             "contact": "phone",
+            "via": "online",
             "position": 3,
-            "placed_at": "x",
+            "placed_at": "2025-01-02T10:00:00+09:00",
             "ready_since": None,
             "pickup_deadline": None,
         },
@@ -471,8 +472,9 @@ STATUS = {
             "status": "ready",
             "pickup": "main",
             "contact": "email",
+            "via": "counter",
             "position": None,
-            "placed_at": "x",
+            "placed_at": "2025-01-03T11:00:00+09:00",
             "ready_since": "2025-01-05",
             "pickup_deadline": "2025-01-16",
         },
@@ -480,39 +482,35 @@ STATUS = {
 }
 
 
-def test_r11_status_json(run, http, logged_in):
+def test_status_json_has_the_keys_of_its_view(run, http, logged_in):
     http.get(API + "/status", json=STATUS)
     data = json.loads(run("status", "--json").stdout)
-    assert data["loans"] == [
-        {"barcode": "B1", "id": "T9", "title": "貸出本", "due_date": "2025-01-15"}
+    assert list(data) == list(views.STATUS.parts)
+    loans, reservations = views.STATUS.parts["loans"], views.STATUS.parts["reservations"]
+    assert data["loans"] == [{k: loan[k] for k in loans.keys} for loan in STATUS["loans"]]
+    assert data["reservations"] == [
+        {k: r[k] for k in reservations.keys} for r in STATUS["reservations"]
     ]
-    assert set(data["reservations"][0]) == {
-        "reservation_id",
-        "id",
-        "title",
-        "status",
-        "pickup",
-        "contact",
-        "position",
-        "ready_since",
-        "pickup_deadline",
-    }
+    # what a patron needs and the server says: where a loan is from, how a reservation
+    # was placed and when
+    assert {"point", "checked_out_on"} <= set(loans.keys)
+    assert {"pickup", "via", "placed_at"} <= set(reservations.keys)
 
 
-def test_r11_status_in_japanese_shows_queue_and_deadline(run, http, logged_in, tty):
+def test_status_in_japanese_shows_queue_and_deadline(run, http, logged_in, tty):
     http.get(API + "/status", json=STATUS)
     out = run("--lang", "ja", "status").stdout
     assert "予約待ち（3 番目）" in out and "受取可（受取期限 2025-01-16）" in out
     assert "返却期限" in out and "2025-01-15" in out
 
 
-def test_r11_status_piped_rows_start_with_their_kind(run, http, logged_in):
+def test_status_piped_rows_start_with_their_kind(run, http, logged_in):
     http.get(API + "/status", json=STATUS)
     kinds = [line.split("\t")[0] for line in run("status").stdout.splitlines()]
     assert kinds == ["loan", "reservation", "reservation"]
 
 
-def test_r12_ready_reservation_cannot_be_cancelled_online(run, http, logged_in):
+def test_ready_cannot_cancel_answer_exits_5_with_the_phone_number(run, http, logged_in):
     http.delete(API + "/reservations/11", status=204)
     http.delete(
         API + "/reservations/12", **problem("ready_cannot_cancel", 409, phone="0178-22-0266")
@@ -526,7 +524,7 @@ def test_r12_ready_reservation_cannot_be_cancelled_online(run, http, logged_in):
     assert "0178-22-0266" in result.stderr
 
 
-def test_r12_phone_number_from_library_when_problem_has_none(run, http, logged_in):
+def test_cancel_refusal_without_a_phone_number_takes_it_from_the_library(run, http, logged_in):
     http.delete(API + "/reservations/12", **problem("ready_cannot_cancel", 409))
     http.get(API + "/library", json={"phone": "0178-22-0266"})
     result = run("--lang", "ja", "cancel", "12", "--yes")
@@ -545,10 +543,10 @@ def test_cancel_needs_confirmation_without_terminal(run, http, logged_in):
     assert len(http.calls) == 0
 
 
-# -- account (R15, R16, R17) --------------------------------------------------------------
+# -- account -------------------------------------------------------------------------------
 
 
-def test_r16_passwd_reads_current_then_new_from_stdin(run, http, logged_in):
+def test_passwd_reads_current_then_new_from_stdin(run, http, logged_in):
     http.put(
         API + "/me/password",
         status=204,
@@ -560,17 +558,17 @@ def test_r16_passwd_reads_current_then_new_from_stdin(run, http, logged_in):
     assert result.exit_code == 0, result.stderr
 
 
-def test_r16_passwd_wrong_current_password_exits_4(run, http, logged_in):
+def test_wrong_password_answer_to_passwd_exits_4(run, http, logged_in):
     http.put(API + "/me/password", **problem("wrong_password", 403))
     assert run("passwd", "--password-stdin", input="bad\nnew\n").exit_code == ExitCode.AUTH
 
 
-def test_r16_weak_password_is_refused(run, http, logged_in):
+def test_weak_password_answer_exits_5(run, http, logged_in):
     http.put(API + "/me/password", **problem("weak_password", 422))
     assert run("passwd", "--password-stdin", input="old\n1\n").exit_code == ExitCode.REFUSED
 
 
-def test_r17_forgot_sends_card_and_email(run, http, memory_keyring):
+def test_passwd_forgot_sends_card_and_email(run, http, memory_keyring):
     http.post(
         API + "/password-reset",
         status=202,
@@ -582,7 +580,7 @@ def test_r17_forgot_sends_card_and_email(run, http, memory_keyring):
     assert "--reset" in result.stdout
 
 
-def test_r17_reset_takes_the_token_from_the_mailed_url(run, http, logged_in):
+def test_passwd_reset_takes_the_token_from_the_mailed_url(run, http, logged_in):
     http.post(
         API + "/password-reset/confirm",
         status=204,
@@ -599,7 +597,7 @@ def test_r17_reset_takes_the_token_from_the_mailed_url(run, http, logged_in):
     assert logged_in.store == {}  # every session ended; the dead token is dropped too
 
 
-def test_r17_used_reset_token_exits_4(run, http, memory_keyring):
+def test_invalid_token_answer_to_reset_exits_4(run, http, memory_keyring):
     http.post(API + "/password-reset/confirm", **problem("invalid_token", 400))
     result = run("passwd", "--reset", "abc", "--password-stdin", input="x-long-pass\n")
     assert result.exit_code == ExitCode.AUTH
@@ -610,7 +608,7 @@ def test_passwd_forgot_and_reset_conflict(run):
     assert run("passwd", "--forgot", "--reset", "x").exit_code == ExitCode.USAGE
 
 
-def test_r15_email_set_asks_current_password(run, http, logged_in):
+def test_email_set_sends_the_current_password(run, http, logged_in):
     http.put(
         API + "/me/email",
         json={**ME, "email": "new@example.jp"},
@@ -731,8 +729,8 @@ def test_login_on_a_terminal_prompts_for_card_and_hidden_password(run, http, mem
     assert "secret" not in result.stdout + result.stderr
 
 
-def test_r9_reserve_on_a_terminal_asks_for_a_missing_pickup_point(run, http, logged_in, tty):
-    _reserve_mocks(http)
+def test_reserve_on_a_terminal_asks_for_a_missing_pickup_point(run, http, logged_in, tty):
+    _reserve_mocks(http, "T1")
     result = run("reserve", "T1", "--contact", "phone", input="南郷図書館\ny\n")
     assert result.exit_code == 0, result.stderr
 

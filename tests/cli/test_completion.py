@@ -94,10 +94,27 @@ def test_completing_commands_is_light(cache):
     assert loaded == []
 
 
-def test_completing_point_codes_and_contact_methods(cache):
+def test_completing_point_codes_and_contact_methods_before_any_login(cache):
+    """Nothing cached from the server yet: the built-in list is the fallback."""
     assert complete("libcli reserve --pickup ", cache)[0] == ["main", "nango", "center"]
     values, loaded = complete("libcli reserve --contact ", cache)
     assert values == ["phone", "email", "ring", "voicemail", "none"]
+    assert loaded == []
+
+
+def test_completing_the_points_and_contact_methods_the_server_listed(cache):
+    path = cache / "cache" / "default.json"
+    data = json.loads(path.read_text())
+    data["points"] = [
+        {"id": "honkan", "name": {"ja": "みなと中央図書館", "en": "Minato Central Library"}},
+        {"id": "kita", "name": {"ja": "北分館", "en": "North Branch"}},
+    ]
+    data["contact_methods"] = [{"id": "email"}, {"id": "none"}]
+    path.write_text(json.dumps(data))
+    values, loaded = complete("libcli reserve --pickup ", cache)
+    assert values == ["honkan", "kita"]
+    assert complete("libcli reserve --pickup k", cache)[0] == ["kita"]
+    assert complete("libcli reserve --contact ", cache)[0] == ["email", "none"]
     assert loaded == []
 
 

@@ -2,15 +2,84 @@
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+SKIPPING = """
+import pytest
+
+def test_needs_a_service():
+    pytest.skip("the service is not here")
+
+@pytest.mark.skipif(True, reason="not on this machine")
+def test_marked():
+    pass
+"""
+SKIPPING_FILES = ("test_skipping.py", "test_skipped_module.py")
+SKIPPED_MODULE = """
+import pytest
+
+pytest.importorskip("no_such_module_here")
+"""
+
+
+def _pytest(tmp_path, test_file: str, ci: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "CI": ci, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "tests.conftest",
+            "-p",
+            "no:cacheprovider",
+            *[test_file],
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("ci", ["true", ""])
+def test_a_skip_is_a_failure_under_ci(tmp_path, ci):
+    (tmp_path / "test_skipping.py").write_text(SKIPPING)
+    (tmp_path / "test_skipped_module.py").write_text(SKIPPED_MODULE)
+    tests, module = (_pytest(tmp_path, name, ci) for name in SKIPPING_FILES)
+    if ci:  # a skip in the test fails it, one at setup (a skipif mark) is an error
+        assert tests.returncode == 1 and "1 failed, 1 error" in tests.stdout, tests.stdout
+        assert module.returncode not in (0, 5) and "skipped under CI=true" in module.stdout
+    else:
+        assert tests.returncode == 0 and "2 skipped" in tests.stdout, tests.stdout
+        assert module.returncode in (0, 5) and "1 skipped" in module.stdout, module.stdout
+
+
+def test_cli_unit_tests_claim_no_rule():
+    """The CLI's unit tests answer from a mock, so they prove how libcli handles a verdict,
+    not the rule behind it: a rule is proven against the real server (tests/e2e, server)."""
+    named = [
+        f"{path.name}::{line.split('(')[0][4:]}"
+        for path in (ROOT / "tests" / "cli").glob("test_*.py")
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if re.match(r"def test_r\d", line)
+    ]
+    assert named == []
 
 
 def test_client_side_never_imports_the_server():
