@@ -37,18 +37,9 @@ pytest.importorskip("no_such_module_here")
 
 def _pytest(tmp_path, test_file: str, ci: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "CI": ci, "PYTHONPATH": str(ROOT)}
+    plugins = ["-p", "tests.conftest", "-p", "no:cacheprovider"]  # the suite's hooks, no cache
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "tests.conftest",
-            "-p",
-            "no:cacheprovider",
-            *[test_file],
-        ],
+        [sys.executable, "-m", "pytest", "-q", *plugins, test_file],
         cwd=tmp_path,
         env=env,
         capture_output=True,
