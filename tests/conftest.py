@@ -317,7 +317,10 @@ def wait_for_health(url: str, process: subprocess.Popen, log: Path, timeout: flo
     raise RuntimeError(f"server did not answer within {timeout}s:\n{log.read_text()}")
 
 
-def start_live_server(database_url: str, tmp_path: Path, clock, workers: int = 1) -> LiveServer:
+def start_live_server(
+    database_url: str, tmp_path: Path, clock, workers: int = 1, **extra_env: str
+) -> LiveServer:
+    """`extra_env`: more LIBCLI_SERVER_* settings, e.g. another library's PROFILE."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     outbox = tmp_path / "outbox"
@@ -327,6 +330,7 @@ def start_live_server(database_url: str, tmp_path: Path, clock, workers: int = 1
         "LIBCLI_SERVER_DATA_DIR": str(tmp_path),
         "LIBCLI_SERVER_OUTBOX": str(outbox),
         "LIBCLI_SERVER_PUBLIC_URL": url,
+        **extra_env,
     }
     env.pop("LIBCLI_SERVER_SMTP_HOST", None)
     server = LiveServer(url=url, database_url=database_url, env=env, outbox=outbox, clock=clock)

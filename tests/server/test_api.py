@@ -325,8 +325,41 @@ def test_logout_revokes_the_token(library):
 def test_library_profile_and_openapi(library):
     info = library.api.get("/api/v1/library").json()
     assert [p["code"] for p in info["points"]] == ["main", "nango", "center"]
+    assert info["points"][1]["name"] == {"ja": "南郷図書館", "en": "Nango Library"}
+    assert info["contact_methods"] == ["phone", "email", "ring", "voicemail", "none"]
     assert info["reservation_limit"] == 10 and info["phone"] == "0178-22-0266"
-    assert "/api/v1/reservations" in library.api.get("/openapi.json").json()["paths"]
+    schema = library.api.get("/openapi.json").json()
+    assert "/api/v1/reservations" in schema["paths"]
+    # the profile, not the schema, says which points there are
+    pickup = schema["components"]["schemas"]["ReserveRequest"]["properties"]["pickup"]
+    assert pickup["type"] == "string" and "enum" not in pickup
+
+
+def test_a_profile_offers_only_contact_methods_the_service_carries_out(tmp_path):
+    import pytest
+
+    from libcli.server.profile import load_profile
+
+    base = """
+[library]
+name_ja = "x"
+name_en = "x"
+phone = "0"
+mail_domain = "x.example"
+[rules]
+contact_methods = {methods}
+[[points]]
+code = "a"
+name_ja = "A"
+name_en = "A"
+"""
+    good = tmp_path / "good.toml"
+    good.write_text(base.format(methods='["email", "none"]'), encoding="utf-8")
+    assert load_profile(good).contact_methods == ("email", "none")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(base.format(methods='["pigeon"]'), encoding="utf-8")
+    with pytest.raises(ValueError, match="pigeon"):
+        load_profile(bad)
 
 
 def test_bad_input_is_a_problem_not_a_crash(library):
