@@ -11,7 +11,6 @@ keyring or tabulate. Best effort: a cache that cannot be read or written is igno
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import time
 from typing import TYPE_CHECKING, Any
@@ -43,6 +42,8 @@ def cache_path(profile: str | None) -> Path:
 def load(profile: str | None) -> dict[str, Any]:
     try:
         with open(_location(profile), encoding="utf-8") as fh:
+            import json  # only when there is a cache to read: `--help` mostly finds none
+
             data = json.load(fh)
     except (OSError, ValueError):
         return {}
@@ -50,6 +51,8 @@ def load(profile: str | None) -> dict[str, Any]:
 
 
 def _save(profile: str | None, data: dict[str, Any]) -> None:
+    import json
+
     with contextlib.suppress(OSError):
         write_private(cache_path(profile), json.dumps(data, ensure_ascii=False).encode("utf-8"))
 

@@ -1,7 +1,7 @@
 """The one way `libcli` prints data: JSON for scripts, tables for people, TSV for pipes.
 
 - `--json [FIELDS]`: the keys of the command's view (libcli/views.py), UTF-8, one document
-  on stdout; `Output` is what the `--json` option of every data command hands it.
+  on stdout (`views.Output.emit`).
 - a terminal: tabulate tables with headers, fitted to the terminal's width: the cells of
   long-text columns (titles, authors, verdicts) are shortened with … , wide characters
   counting two columns.
@@ -17,15 +17,10 @@ import os
 import sys
 import unicodedata
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
-if TYPE_CHECKING:
-    from libcli.views import View
-
-#: What `--json` alone means: every key of the view.
-ALL_FIELDS = "*"
 #: Columns between two columns of a table (tabulate's "simple" format).
 COLUMN_GAP = 2
 #: A long-text column is not shortened below this many columns (or its header's width).
@@ -81,20 +76,6 @@ class Refused(str):
 
 class LongText(str):
     """A column header whose cells may be shortened with … to fit the terminal."""
-
-
-class Output:
-    """What a data command prints: JSON of its view when `--json` was given (every key, or
-    the chosen FIELDS), else what the command draws with `table`."""
-
-    def __init__(self, view: View, fields: str | None) -> None:
-        self.view = view
-        self.json = fields is not None
-        chosen = None if fields in (None, ALL_FIELDS) else fields
-        self.fields = tuple(f.strip() for f in chosen.split(",") if f.strip()) if chosen else None
-
-    def emit(self, data: Any) -> None:
-        emit_json(self.view.render(data, self.fields))
 
 
 def _paint(cell: Any, text: str, tty: bool) -> str:

@@ -10,17 +10,18 @@ records (`search`), or named parts, each a list of records or of plain values (`
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
+
+#: What `--json` alone means: every key of the view.
+ALL_FIELDS = "*"
 
 
-@dataclass(frozen=True)
-class Record:
+class Record(NamedTuple):
     """The keys of one kind of record, in the order printed; `lists` holds the keys of the
     records of a key whose value is a list of records (a title's copies)."""
 
     keys: tuple[str, ...]
-    lists: dict[str, Record] = field(default_factory=dict)
+    lists: dict[str, Record] = {}  # noqa: RUF012 - read only
 
     def pick(self, item: Any, fields: tuple[str, ...] | None) -> dict[str, Any]:
         item = item if isinstance(item, dict) else {}
@@ -35,15 +36,14 @@ class Record:
         return out
 
 
-@dataclass(frozen=True)
-class View:
+class View(NamedTuple):
     """A command's JSON: `one` record, a `many` list of records, or `parts` (a name to a list
     of records, or to a list of plain values when None)."""
 
     command: str
     one: Record | None = None
     many: Record | None = None
-    parts: dict[str, Record | None] = field(default_factory=dict)
+    parts: dict[str, Record | None] = {}  # noqa: RUF012 - read only
     each: str = ""  # what every key holds, when it is not a plain value (for the docs)
 
     def records(self) -> Iterable[Record]:
@@ -72,6 +72,22 @@ class View:
             items = data.get(name) or []
             out[name] = list(items) if record is None else [record.pick(i, fields) for i in items]
         return out
+
+
+class Output:
+    """What the `--json` option of a data command hands it: JSON of its view when `--json`
+    was given (every key, or the chosen FIELDS); else the command draws a table."""
+
+    def __init__(self, view: View, fields: str | None) -> None:
+        self.view = view
+        self.json = fields is not None
+        chosen = None if fields in (None, ALL_FIELDS) else fields
+        self.fields = tuple(f.strip() for f in chosen.split(",") if f.strip()) if chosen else None
+
+    def emit(self, data: Any) -> None:
+        from libcli.output import emit_json
+
+        emit_json(self.view.render(data, self.fields))
 
 
 TITLE = (

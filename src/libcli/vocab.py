@@ -9,8 +9,7 @@ is only a fallback for a machine that has never asked. Imported at TAB time: std
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from libcli.i18n import N_, _, current_lang
 
@@ -74,8 +73,7 @@ REASONS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class Library:
+class Library(NamedTuple):
     """The service points and contact methods of the patron's library, and where libcli
     learnt them: "server" (asked in this run), "cache" (asked before) or "built-in"."""
 

@@ -238,7 +238,7 @@ class JsonFields(click.ParamType):
         self.view = view
 
     def convert(self, value: Any, param: Any, ctx: Any) -> str:
-        from libcli.output import ALL_FIELDS
+        from libcli.views import ALL_FIELDS
 
         if value == ALL_FIELDS:
             return value
@@ -266,7 +266,7 @@ def json_output(view: Any) -> Callable[[Callable], Callable]:
     searches for 夏目."""
 
     def to_output(ctx: click.Context, param: click.Parameter, value: str | None):
-        from libcli.output import Output
+        from libcli.views import Output
 
         return Output(view, value)
 
@@ -276,7 +276,7 @@ def json_output(view: Any) -> Callable[[Callable], Callable]:
         cls=JsonOption,
         type=JsonFields(view),
         is_flag=False,
-        flag_value="*",
+        flag_value="*",  # views.ALL_FIELDS
         default=None,
         metavar="[FIELDS]",
         callback=to_output,
