@@ -52,7 +52,10 @@ def _choose(app, key: str, value: Any, option_name: str, param_type: Any, yes: b
             f"{code}={label(CONTACT_METHODS, code)}" for code in library.contact_methods
         )
         question = _("Contact method")
-    return click.prompt(f"{question} ({choices})", type=param_type, err=True)
+    ctx = click.get_current_context()  # the patron's profile decides what the library has
+    return click.prompt(
+        f"{question} ({choices})", value_proc=lambda v: param_type.convert(v, None, ctx), err=True
+    )
 
 
 @command()
@@ -155,8 +158,9 @@ def reserve(
             contact=contact,
             email_confirmation=email_confirmation,
         )
-        reserved = result.get("reserved", [])
-        skipped += result.get("skipped", [])
+        parts = views.RESERVE.parts  # every record with its keys, whatever the server left out
+        reserved = [parts["reserved"].pick(r, None) for r in result.get("reserved") or []]
+        skipped += [parts["skipped"].pick(s, None) for s in result.get("skipped") or []]
         _remember(app, reserved)
 
     if out.json:
