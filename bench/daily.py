@@ -74,6 +74,7 @@ def build(db: BenchDb, holds: int, today: dt.date) -> None:
                     "status": "ready",
                     "via": "online",
                     "placed_at": now,
+                    "queue_number": 1,
                     "copy_barcode": f"DC{n:07d}",
                     "ready_since": today - dt.timedelta(days=8),
                     "pickup_deadline": expired if n < holds // 2 else later,
@@ -90,6 +91,7 @@ def build(db: BenchDb, holds: int, today: dt.date) -> None:
                     "status": "waiting",
                     "via": "online",
                     "placed_at": now,
+                    "queue_number": 2,
                 }
                 for n in range(holds // 2)
             ]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 
-from tests.conftest import bin_path, clock_env
+from tests.conftest import bin_path, clock_env, start_live_server
 from tests.server.conftest import login_token, queued_library
 
 pytestmark = pytest.mark.e2e
@@ -39,6 +40,69 @@ def test_r3_thirty_parallel_reservations_yield_exactly_ten(live_server_any):
     status = requests.get(f"{url}/api/v1/status", headers=headers, timeout=30).json()
     assert len(status["reservations"]) == 10
     db.dispose()
+
+
+def _positions(url: str, headers: dict) -> dict[int, int | None]:
+    status = requests.get(f"{url}/api/v1/status", headers=headers, timeout=30).json()
+    return {r["reservation_id"]: r["position"] for r in status["reservations"]}
+
+
+def test_r22_thirty_patrons_over_two_servers_are_told_1_to_30_and_keep_their_place(
+    live_server_any, tmp_path
+):
+    """Two `serve` processes on one database, 30 patrons reserving one title at once:
+    the positions told are exactly 1..30, none changes without a cancellation, and the
+    copy goes to whoever was told 1 (R22: first come, first served)."""
+    first = live_server_any
+    _settings, db, cards = queued_library(
+        first.database_url, patrons=30, titles=1, clock=first.clock
+    )
+    second = start_live_server(first.database_url, tmp_path, first.clock)
+    try:
+        urls = [first.url, second.url]
+        patrons = [(urls[n % 2], login_token(urls[n % 2], card)) for n, card in enumerate(cards)]
+        start = threading.Barrier(len(patrons))
+
+        def reserve(patron):
+            start.wait()
+            return _reserve(*patron, "R-00")
+
+        with ThreadPoolExecutor(len(patrons)) as pool:
+            answers = list(pool.map(reserve, patrons))
+        assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+        told = [a.json()["reserved"][0] for a in answers]
+        assert sorted(r["position"] for r in told) == list(range(1, 31))
+
+        now = {}
+        for url, headers in patrons:
+            now |= _positions(url, headers)
+        assert now == {r["reservation_id"]: r["position"] for r in told}
+
+        # One cancellation: everyone behind moves up by exactly one place.
+        gone = next(r for r in told if r["position"] == 10)
+        owner = patrons[told.index(gone)]
+        cancel = requests.delete(
+            f"{owner[0]}/api/v1/reservations/{gone['reservation_id']}",
+            headers=owner[1],
+            timeout=30,
+        )
+        assert cancel.status_code == 204, cancel.text
+        after = {}
+        for url, headers in patrons:
+            after |= _positions(url, headers)
+        expected = {
+            r["reservation_id"]: r["position"] - (r["position"] > 10) for r in told if r is not gone
+        }
+        assert after == expected
+
+        # The returned copy goes to the one told position 1.
+        first.console("checkin", "R-00-1", "--at", "main")
+        head = patrons[next(n for n, r in enumerate(told) if r["position"] == 1)]
+        status = requests.get(f"{head[0]}/api/v1/status", headers=head[1], timeout=30).json()
+        assert [r["status"] for r in status["reservations"]] == ["ready"]
+    finally:
+        second.stop()
+        db.dispose()
 
 
 def test_r22_twenty_patrons_racing_for_one_returned_copy_yield_one_assignment(live_server_any):

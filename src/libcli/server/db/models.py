@@ -160,6 +160,12 @@ class Reservation(Base):
 
     status: waiting (予約待ち) | in_transit (回送中) | ready (受取可) |
     collected | cancelled | expired.
+
+    `queue_number` is the queue order of its title (R22): 1, 2, 3, ... per title in the
+    order the reservations were accepted, drawn inside the transaction that holds the
+    title's lock (holds.next_queue_number) and never reused. The waiting reservation
+    with the lowest number is served first; a reservation's position is the number of
+    waiting ones of its title up to and including its own number. No clock takes part.
     """
 
     __tablename__ = "reservation"
@@ -171,7 +177,8 @@ class Reservation(Base):
     contact: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="waiting")
     via: Mapped[str] = mapped_column(String(16), default="online")  # online | counter
-    placed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    placed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)  # shown; not the queue order
+    queue_number: Mapped[int] = mapped_column(Integer)
     copy_barcode: Mapped[str | None] = mapped_column(ForeignKey("copy.barcode"))
     ready_since: Mapped[dt.date | None] = mapped_column(Date)
     contacted_on: Mapped[dt.date | None] = mapped_column(Date)
@@ -188,7 +195,9 @@ class Reservation(Base):
             sqlite_where=text("status IN ('waiting', 'in_transit', 'ready')"),
             postgresql_where=text("status IN ('waiting', 'in_transit', 'ready')"),
         ),
-        Index("reservation_queue", "title_id", "status", "placed_at", "id"),
+        # R22: one place in a title's queue per reservation, whatever races happen.
+        Index("one_reservation_per_queue_number", "title_id", "queue_number", unique=True),
+        Index("reservation_queue", "title_id", "status", "queue_number"),
         Index("reservation_hold_shelf", "status", "pickup_deadline"),
     )
 

@@ -14,9 +14,9 @@ from libcli.server.service.accounts import get_patron
 from libcli.server.settings import Settings
 
 
-def _copy(session: DbSession, barcode: str, *, lock_title: bool = False) -> Copy:
-    if lock_title:  # the global lock order: title, then copy, then reservation
-        holds.lock_titles(session, select(Copy.title_id).where(Copy.barcode == barcode))
+def _copy(session: DbSession, barcode: str) -> Copy:
+    # The global lock order (holds.lock_titles): the title, then the copy, then reservations.
+    holds.lock_titles(session, select(Copy.title_id).where(Copy.barcode == barcode))
     copy = session.scalars(select(Copy).where(Copy.barcode == barcode).with_for_update()).first()
     if copy is None:
         raise LibraryError("not_found", f"no copy with barcode {barcode}")
@@ -84,7 +84,7 @@ def checkin(
     transit at its pickup point: the hold becomes ready.
     """
     today = today or settings.today()
-    copy = _copy(session, barcode, lock_title=True)
+    copy = _copy(session, barcode)
     at = at or copy.point
     if at not in settings.profile.point_codes:
         raise LibraryError("invalid_request", f"unknown service point {at!r}")
@@ -123,9 +123,9 @@ def contacted(
 ) -> Reservation:
     """Staff made the phone / ring / voicemail contact: the R14 count starts the day after."""
     today = today or settings.today()
-    hold = session.scalars(
-        select(Reservation).where(Reservation.id == reservation_id).with_for_update()
-    ).first()
+    query = select(Reservation).where(Reservation.id == reservation_id)
+    holds.lock_titles(session, query.with_only_columns(Reservation.title_id))
+    hold = session.scalars(query.with_for_update()).first()
     if hold is None or hold.status != "ready":
         raise LibraryError("not_found", f"no ready reservation {reservation_id}")
     hold.contacted_on = today

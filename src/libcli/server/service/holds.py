@@ -38,11 +38,27 @@ class DeadlineBook:
 
 
 def lock_titles(session: DbSession, title_ids) -> None:
-    """Lock titles (PostgreSQL: FOR UPDATE) in one global order, before copies and
-    reservations: whoever changes a title's queue or copies goes one at a time."""
+    """Lock titles in one global order: whoever changes a title's queue or copies goes
+    one at a time (SQLite: the write transaction already holds the database).
+
+    The lock order of every path, staff and patron alike: the patron, then titles by
+    id, then copies, then reservations. FOR NO KEY UPDATE, so rows that merely refer to
+    a title (a favorite, a new reservation's foreign key) do not wait for it."""
     session.execute(
-        select(Title.id).where(Title.id.in_(title_ids)).order_by(Title.id).with_for_update()
+        select(Title.id)
+        .where(Title.id.in_(title_ids))
+        .order_by(Title.id)
+        .with_for_update(key_share=True)
     )
+
+
+def next_queue_number(session: DbSession, title_id: str) -> int:
+    """The queue number (R22) a new reservation of `title_id` gets: one past the last
+    ever given. Call it only while holding the title's lock (lock_titles)."""
+    last = session.scalar(
+        select(func.max(Reservation.queue_number)).where(Reservation.title_id == title_id)
+    )
+    return (last or 0) + 1
 
 
 def assign_copies(
@@ -75,9 +91,7 @@ def assign_copies(
             Reservation.contact,
             Reservation.card,
             func.row_number()
-            .over(
-                partition_by=Reservation.title_id, order_by=(Reservation.placed_at, Reservation.id)
-            )
+            .over(partition_by=Reservation.title_id, order_by=Reservation.queue_number)
             .label("rank"),
         )
         .where(
@@ -185,8 +199,7 @@ def queue_positions(session: DbSession, reservation_ids: Sequence[int]) -> dict[
             and_(
                 Reservation.title_id == mine.c.title_id,
                 Reservation.status == "waiting",
-                (Reservation.placed_at < mine.c.placed_at)
-                | and_(Reservation.placed_at == mine.c.placed_at, Reservation.id <= mine.c.id),
+                Reservation.queue_number <= mine.c.queue_number,
             ),
         )
         .where(mine.c.status == "waiting")
@@ -198,13 +211,13 @@ def queue_positions(session: DbSession, reservation_ids: Sequence[int]) -> dict[
 def recompute_deadlines(session: DbSession, settings: Settings, point: str) -> int:
     """After the calendar of a point changes, ready holds there get their R14 deadline anew."""
     book = DeadlineBook(session, settings)
-    holds = session.scalars(
-        select(Reservation).where(
-            Reservation.status == "ready",
-            Reservation.pickup == point,
-            Reservation.contacted_on.is_not(None),
-        )
-    ).all()
+    affected = select(Reservation).where(
+        Reservation.status == "ready",
+        Reservation.pickup == point,
+        Reservation.contacted_on.is_not(None),
+    )
+    lock_titles(session, affected.with_only_columns(Reservation.title_id))
+    holds = session.scalars(affected.order_by(Reservation.id).with_for_update()).all()
     for hold in holds:
         hold.pickup_deadline = book.deadline(point, hold.contacted_on)
     return len(holds)

@@ -52,10 +52,10 @@ def place(
     """Reserve each title on its own; one refusal does not stop the others (R9).
 
     The patron's row is locked first, so parallel requests of one patron are decided
-    one after another and the limit (R3) and one-per-title (R21) hold.
+    one after another and the limit (R3) and one-per-title (R21) hold. Each new
+    reservation takes its title's next queue number while the title is locked, so the
+    positions told are 1..n in the order the reservations are accepted (R22).
     """
-    now = now or settings.now()
-    today = today or settings.profile.day_of(now)
     check_choice(settings, pickup, contact)
     patron = get_patron(session, card, lock=True)
     if refusal := contact_refusal(
@@ -70,6 +70,8 @@ def place(
     reserved, skipped, new_rows = [], [], []
     wanted = list(dict.fromkeys(title_ids))  # once each, in the order given
     holds.lock_titles(session, wanted)
+    now = now or settings.now()
+    today = today or settings.profile.day_of(now)
     titles = {t.id: t for t in session.scalars(select(Title).where(Title.id.in_(wanted)))}
     for title_id in wanted:
         title = titles.get(title_id)
@@ -94,6 +96,7 @@ def place(
             status="waiting",
             via=via,
             placed_at=now,
+            queue_number=holds.next_queue_number(session, title_id),
         )
         session.add(row)
         session.flush()
