@@ -60,8 +60,7 @@ def seed(url: str, workdir: Path) -> dict:
                 contact="phone",
             )
         for card in (PATRON, *RESERVERS):
-            with db.write() as s:
-                tokens[card] = accounts.login(s, settings, card, PASSWORD)[0]
+            tokens[card] = accounts.login(db, settings, card, PASSWORD)[0]
     finally:
         db.dispose()
     return tokens

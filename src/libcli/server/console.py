@@ -118,7 +118,10 @@ def _serve(settings, host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         log_level="warning",
-        access_log=False,
+        access_log=False,  # the app logs each request itself, without query or token
+        # X-Forwarded-For only from the configured proxies; none by default.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
     )
 
 

@@ -19,8 +19,10 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
     "invalid_request": (422, "入力内容に誤りがあります。", "The request is not valid."),
     "weak_password": (
         422,
-        "このパスワードは使えません。8文字以上で、推測されにくいものにしてください。",
-        "This password cannot be used: use at least 8 characters that are hard to guess.",
+        "このパスワードは使えません。前後の空白を除いて8文字以上で、よく使われるパスワード"
+        "や利用者カードの番号を含むものは使えません。",
+        "This password cannot be used: use at least 8 characters, not counting spaces at"
+        " either end, and not a common password or one that contains your card number.",
     ),
     "invalid_token": (
         400,
@@ -41,6 +43,11 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
         429,
         "試行回数が多すぎます。しばらくしてからもう一度お試しください。",
         "Too many attempts: please wait a while and try again.",
+    ),
+    "unavailable": (
+        503,
+        "ただいまサービスを利用できません。しばらくしてからもう一度お試しください。",
+        "The service is unavailable: please try again later.",
     ),
     "busy": (
         503,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from functools import lru_cache
 from importlib import resources
 
@@ -20,13 +21,23 @@ _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
+def normalized(password: str) -> str:
+    """NFKC (NIST SP 800-63B 5.1.1.2): the same password typed as NFC or NFD, or with
+    full-width letters, is the same password."""
+    return unicodedata.normalize("NFKC", password)
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher.hash(normalized(password))
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    """One argon2 verification whether or not there is a hash (an unknown card checks
+    against a dummy), so both cost the same."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return _hasher.verify(password_hash or _DUMMY_HASH, normalized(password)) and bool(
+            password_hash
+        )
     except (VerificationError, InvalidHashError):
         return False
 
@@ -39,11 +50,17 @@ def common_passwords() -> frozenset[str]:
     return frozenset(line.strip().lower() for line in path.read_text("utf-8").splitlines())
 
 
-def password_problem(password: str) -> str | None:
-    """Why a new password is refused (None when acceptable); no composition rules."""
-    if len(password) < MIN_PASSWORD or len(password) > MAX_PASSWORD:
+def password_problem(password: str, card: str | None = None) -> str | None:
+    """Why a new password is refused (None when acceptable); no composition rules.
+
+    After NFKC: at least MIN_PASSWORD characters not counting spaces at either end, not
+    one of the common passwords (spaces at either end ignored, any case), and not the
+    patron's card number nor containing it."""
+    password = normalized(password)
+    core = password.strip()
+    if len(core) < MIN_PASSWORD or len(password) > MAX_PASSWORD or "\x00" in password:
         return "weak_password"
-    if "\x00" in password or password.lower() in common_passwords():
+    if core.lower() in common_passwords() or (card and card in password):
         return "weak_password"
     return None
 

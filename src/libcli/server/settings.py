@@ -37,8 +37,9 @@ class Settings:
     global_failed_logins: int = 1000
     global_window_seconds: int = 60
     address_reset_requests: int = 100
-    # Only behind a reverse proxy that sets it: otherwise a client picks its own address.
-    trust_forwarded_for: bool = False
+    # The reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For
+    # names the client; empty: the header is ignored and the peer is the client.
+    trusted_proxies: str = ""
     profile: LibraryProfile = field(default_factory=load_profile)
     clock: Clock = field(default_factory=Clock)
 
@@ -80,8 +81,7 @@ def load_settings(database_url: str | None = None) -> Settings:
         global_failed_logins=int(env("LIBCLI_SERVER_GLOBAL_FAILED_LOGINS") or 1000),
         global_window_seconds=int(env("LIBCLI_SERVER_GLOBAL_WINDOW_SECONDS") or 60),
         address_reset_requests=int(env("LIBCLI_SERVER_ADDRESS_RESET_REQUESTS") or 100),
-        trust_forwarded_for=(env("LIBCLI_SERVER_TRUST_FORWARDED_FOR") or "")
-        in ("1", "true", "yes"),
+        trusted_proxies=(env("LIBCLI_SERVER_TRUSTED_PROXIES") or "").strip(),
         profile=load_profile(profile_path) if profile_path else load_profile(),
         clock=Clock(dt.timedelta(seconds=float(env("LIBCLI_SERVER_CLOCK_OFFSET") or 0))),
     )

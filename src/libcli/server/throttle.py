@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from libcli.server import logs
 from libcli.server.db.models import Throttle
 from libcli.server.errors import LibraryError
 from libcli.server.settings import Settings
@@ -82,13 +83,16 @@ def check_login(
 ) -> None:
     """Refuse a login attempt (429 rate_limited) while its address or the service is over
     the failed-login limit; says nothing about the card."""
-    waits = [
-        wait
+    waits = {
+        "service" if key == GLOBAL_LOGIN else "address": wait
         for key, limit, window in _login_limits(settings, address)
         if (wait := retry_after(session, key, limit, window, now)) is not None
-    ]
+    }
     if waits:
-        raise LibraryError("rate_limited", retry_after=max(waits))
+        logs.security_event(
+            settings, "rate_limited", scope=",".join(waits), what="login", client=address
+        )
+        raise LibraryError("rate_limited", retry_after=max(waits.values()))
 
 
 def count_failed_login(
@@ -107,5 +111,6 @@ def check_and_count_reset(
     window = dt.timedelta(seconds=settings.address_window_seconds)
     wait = retry_after(session, key, settings.address_reset_requests, window, now)
     if wait is not None:
+        logs.security_event(settings, "rate_limited", scope="address", what="reset", client=address)
         raise LibraryError("rate_limited", retry_after=wait)
     hit(session, key, window, now)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, BackgroundTasks, Response
 
 from libcli.server import mail
 from libcli.server.api import schemas
-from libcli.server.api.deps import Config, CurrentPatron, Db
+from libcli.server.api.deps import ClientAddress, Config, CurrentPatron, Db
 from libcli.server.service import accounts
 
 router = APIRouter(tags=["account"])
@@ -30,16 +30,17 @@ def change_password(
     db: Db,
     settings: Config,
     tasks: BackgroundTasks,
+    client: ClientAddress,
 ):
-    with db.write() as session:
-        accounts.change_password(
-            session,
-            settings,
-            caller.card,
-            body.current_password,
-            body.new_password,
-            keep_session=caller.token_hash,
-        )
+    accounts.change_password(
+        db,
+        settings,
+        caller.card,
+        body.current_password,
+        body.new_password,
+        keep_session=caller.token_hash,
+        client=client,
+    )
     tasks.add_task(mail.deliver_pending, db, settings)
 
 
@@ -50,16 +51,10 @@ def change_email(
     db: Db,
     settings: Config,
     tasks: BackgroundTasks,
+    client: ClientAddress,
 ):
-    with db.write() as session:
-        patron = accounts.change_email(
-            session, settings, caller.card, body.email, body.current_password
-        )
-        out = {
-            "card": patron.card,
-            "name": patron.name,
-            "email": patron.email,
-            "phone": patron.phone,
-        }
+    patron = accounts.change_email(
+        db, settings, caller.card, body.email, body.current_password, client=client
+    )
     tasks.add_task(mail.deliver_pending, db, settings)
-    return out
+    return {"card": patron.card, "name": patron.name, "email": patron.email, "phone": patron.phone}

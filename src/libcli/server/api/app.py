@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, FastAPI
 
 from libcli import __version__
-from libcli.server import web
+from libcli.server import logs, web
 from libcli.server.api import account, auth, catalog, favorites, problems, reservations, schemas
 from libcli.server.api.deps import refuse_malformed_input
 from libcli.server.db.session import Database
+from libcli.server.errors import LibraryError
 from libcli.server.settings import Settings
 
 API_PREFIX = "/api/v1"
@@ -80,10 +81,19 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(api)
 
     @app.get("/health", tags=["service"])
-    def health():
+    async def health():
+        """Liveness: the process answers (touches nothing else)."""
         return {"status": "ok"}
 
+    @app.get("/health/ready", tags=["service"], responses=_problems(503))
+    def ready():
+        """Readiness: the database answers a query."""
+        if not app.state.db.answers():
+            raise LibraryError("unavailable")
+        return {"status": "ready"}
+
     web.install(app)  # the HTML pages behind the mail links (R17, R18)
+    app.add_middleware(logs.RequestLog, settings=settings)
     return app
 
 
@@ -91,4 +101,5 @@ def app_from_env() -> FastAPI:
     """The app for uvicorn's factory mode (one per worker), configured by LIBCLI_SERVER_*."""
     from libcli.server.settings import load_settings
 
+    logs.configure()
     return create_app(load_settings())

@@ -14,15 +14,12 @@ router = APIRouter(tags=["auth"])
 
 @router.post("/auth/login", response_model=schemas.LoginResponse)
 def login(body: schemas.LoginRequest, db: Db, settings: Config, client: ClientAddress):
-    with db.write() as session:
-        token, row, patron = accounts.login(
-            session, settings, body.card, body.password, client=client
-        )
-        return {
-            "token": token,
-            "expires_at": row.expires_at.isoformat(),
-            "patron": {"card": patron.card, "name": patron.name, "email": patron.email},
-        }
+    token, row, patron = accounts.login(db, settings, body.card, body.password, client=client)
+    return {
+        "token": token,
+        "expires_at": row.expires_at.isoformat(),
+        "patron": {"card": patron.card, "name": patron.name, "email": patron.email},
+    }
 
 
 @router.post("/auth/logout", status_code=204, response_class=Response)
@@ -49,5 +46,4 @@ def request_reset(
 
 @router.post("/password-reset/confirm", status_code=204, response_class=Response)
 def confirm_reset(body: schemas.ResetConfirm, db: Db, settings: Config):
-    with db.write() as session:
-        accounts.reset_password(session, settings, body.token, body.new_password)
+    accounts.reset_password(db, settings, body.token, body.new_password)

@@ -29,12 +29,10 @@ async def get_settings(request: Request) -> Settings:
 
 
 async def client_address(request: Request) -> str | None:
-    """The address guessing limits count against: the peer of the connection, or with
-    `trust_forwarded_for` the last X-Forwarded-For entry (the one our proxy added)."""
-    settings: Settings = request.app.state.settings
-    forwarded = request.headers.get("x-forwarded-for") if settings.trust_forwarded_for else None
-    if forwarded and forwarded.split(",")[-1].strip():
-        return forwarded.split(",")[-1].strip()[:100]
+    """The address guessing limits count against: the peer of the connection. Behind a
+    reverse proxy listed in LIBCLI_SERVER_TRUSTED_PROXIES, uvicorn has already put the
+    client that proxy saw in its place (X-Forwarded-For); from anyone else the header
+    is ignored."""
     return request.client.host if request.client else None
 
 

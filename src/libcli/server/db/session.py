@@ -8,15 +8,23 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+PG_CONNECT_TIMEOUT_S = 5  # an unreachable server is an answer (503), not a hang
 
 
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        return create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=10,
+            max_overflow=20,
+            connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S},
+        )
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
@@ -65,6 +73,19 @@ class Database:
         """A transaction that commits on success and rolls back on any error."""
         with self._writer() as session, session.begin():
             yield session
+
+    def answers(self) -> bool:
+        """Whether the database answers a query now (the readiness check)."""
+        if self.is_sqlite:
+            path = self.engine.url.database
+            if path and path != ":memory:" and not Path(path).exists():
+                return False  # an open connection would still read the deleted file
+        try:
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")
+        except DBAPIError:
+            return False
+        return True
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session as DbSession
 
-from libcli.server import mail, security, throttle
+from libcli.server import logs, mail, security, throttle
 from libcli.server.db.models import PasswordReset, Patron, Session
+from libcli.server.db.session import Database
 from libcli.server.errors import LibraryError
 from libcli.server.settings import Settings
 
@@ -70,13 +74,15 @@ def issue_password(
     """R2: staff issue a password at the counter; usable from the day of issue."""
     patron = get_patron(session, card, lock=True)
     password = password or security.generated_password()
-    if problem := security.password_problem(password):
+    if problem := security.password_problem(password, card):
         raise LibraryError(problem)
     patron.password_hash = security.hash_password(password)
     patron.password_issued_on = today or settings.today()
     patron.failed_logins = 0
     patron.locked_until = None
     _end_sessions(session, card)
+    _end_reset_links(session, card, settings.now())
+    logs.security_event(settings, "password_issued", card=card)
     return password
 
 
@@ -93,8 +99,78 @@ def _new_session(session: DbSession, settings: Settings, card: str, now: dt.date
     return token, row
 
 
+@contextmanager
+def password_checked(
+    db: Database,
+    settings: Settings,
+    card: str,
+    password: str,
+    *,
+    client: str | None,
+    now: dt.datetime,
+    refusal: str,
+) -> Iterator[tuple[DbSession, Patron]]:
+    """Check a card's password the one way login and every current-password check do.
+
+    Refused before any argon2 work while the client's address or the service is over
+    its failed-login limit (429 `rate_limited`). argon2 runs outside any transaction (on
+    SQLite a guess never holds the write lock), against a dummy hash when the card is
+    unknown, so both cost the same. A failure counts toward the card's lock and the
+    throttles and raises `refusal`; the counts are committed first. When the password is
+    right, the block runs in the write transaction with the patron's row locked.
+
+    A locked card answers `refusal` at login, exactly like a wrong password; on an
+    account route (refusal `wrong_password`: the caller already holds a session of this
+    card, so there is nothing to hide) it answers `rate_limited` until the lock ends.
+    """
+    with db.read() as session:
+        throttle.check_login(session, settings, client, now)
+        patron = session.get(Patron, card) if valid_card(card) else None
+        stored = patron.password_hash if patron else None
+        if refusal != "invalid_credentials" and patron is not None and _locked(patron, now):
+            wait = math.ceil((patron.locked_until - now).total_seconds())
+            logs.security_event(settings, "rate_limited", scope="card", card=card, client=client)
+            raise LibraryError("rate_limited", retry_after=max(1, wait))
+    right = security.verify_password(stored, password)
+    with db.write() as session:
+        query = select(Patron).where(Patron.card == card).with_for_update()
+        patron = session.scalars(query).first()
+        # A password changed meanwhile: the guess was checked against the old one.
+        right = right and patron is not None and patron.password_hash == stored
+        if right and _may_log_in(patron, settings, now):
+            patron.failed_logins = 0
+            yield session, patron
+            return
+        locked_now = False
+        if patron is not None and not right:
+            patron.failed_logins += 1
+            if patron.failed_logins >= MAX_FAILED_LOGINS:
+                # A lock that lifts by itself: an attacker cannot lock a patron out for good.
+                patron.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
+                patron.failed_logins = 0
+                locked_now = True
+        throttle.count_failed_login(session, settings, client, now)
+    event = "login_failed" if refusal == "invalid_credentials" else "password_check_failed"
+    logs.security_event(settings, event, card=card if valid_card(card) else None, client=client)
+    if locked_now:
+        logs.security_event(settings, "card_locked", card=card, client=client, minutes=LOCK_MINUTES)
+    raise LibraryError(refusal)
+
+
+def _locked(patron: Patron, now: dt.datetime) -> bool:
+    return patron.locked_until is not None and patron.locked_until > now
+
+
+def _may_log_in(patron: Patron, settings: Settings, now: dt.datetime) -> bool:
+    """Not locked, and the password issued by today (R2: usable from the day of issue)."""
+    issued = patron.password_issued_on
+    if issued is None or issued > settings.profile.day_of(now):
+        return False
+    return not _locked(patron, now)
+
+
 def login(
-    session: DbSession,
+    db: Database,
     settings: Settings,
     card: str,
     password: str,
@@ -108,32 +184,10 @@ def login(
     the service (throttle.py), and past a limit the answer is 429 `rate_limited`
     before any password is checked."""
     now = now or settings.now()
-    throttle.check_login(session, settings, client, now)
-    patron = (
-        session.scalars(select(Patron).where(Patron.card == card).with_for_update()).first()
-        if valid_card(card)
-        else None
-    )
-    ok = security.verify_password(patron.password_hash if patron else None, password)
-    locked = patron is not None and patron.locked_until is not None and patron.locked_until > now
-    issued = (
-        patron is not None
-        and patron.password_issued_on is not None
-        and patron.password_issued_on <= settings.profile.day_of(now)
-    )
-    if patron is None or not ok or locked or not issued:
-        if patron is not None and not ok:
-            patron.failed_logins += 1
-            if patron.failed_logins >= MAX_FAILED_LOGINS:
-                # A lock that lifts by itself: an attacker cannot lock a patron out for good.
-                patron.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
-                patron.failed_logins = 0
-        throttle.count_failed_login(session, settings, client, now)
-        # The counts must outlive the refusal: raising alone would roll them back.
-        session.commit()
-        raise LibraryError("invalid_credentials")
-    patron.failed_logins = 0
-    token, row = _new_session(session, settings, card, now)
+    with password_checked(
+        db, settings, card, password, client=client, now=now, refusal="invalid_credentials"
+    ) as (session, patron):
+        token, row = _new_session(session, settings, card, now)
     return token, row, patron
 
 
@@ -172,25 +226,31 @@ def _end_sessions(session: DbSession, card: str, keep: str | None = None) -> Non
 
 
 def change_password(
-    session: DbSession,
+    db: Database,
     settings: Settings,
     card: str,
     current: str,
     new: str,
     keep_session: str | None = None,
+    client: str | None = None,
 ) -> None:
-    """R16: the logged-in patron sets a new password; every other session ends."""
-    patron = get_patron(session, card, lock=True)
-    if not security.verify_password(patron.password_hash, current):
-        raise LibraryError("wrong_password")
-    if problem := security.password_problem(new):
+    """R16: the logged-in patron sets a new password; every other session and every
+    outstanding reset link ends. A wrong current password counts like a failed login."""
+    if problem := security.password_problem(new, card):
         raise LibraryError(problem)
-    patron.password_hash = security.hash_password(new)
-    _end_sessions(session, card, keep=keep_session)
-    if patron.email:
-        mail.queue(
-            session, settings, to=patron.email, kind="password_changed", patron_name=patron.name
-        )
+    new_hash = security.hash_password(new)  # before the write lock, like the check
+    now = settings.now()
+    with password_checked(
+        db, settings, card, current, client=client, now=now, refusal="wrong_password"
+    ) as (session, patron):
+        patron.password_hash = new_hash
+        _end_sessions(session, card, keep=keep_session)
+        _end_reset_links(session, card, now)
+        if patron.email:
+            mail.queue(
+                session, settings, to=patron.email, kind="password_changed", patron_name=patron.name
+            )
+    logs.security_event(settings, "password_changed", card=card, client=client)
 
 
 def request_password_reset(
@@ -200,7 +260,11 @@ def request_password_reset(
 
     The caller answers the same whether or not they matched."""
     now = now or settings.now()
-    patron = session.get(Patron, card) if valid_card(card) else None
+    patron = (
+        session.scalars(select(Patron).where(Patron.card == card).with_for_update()).first()
+        if valid_card(card)
+        else None
+    )
     if (
         patron is None
         or not patron.email
@@ -216,6 +280,7 @@ def request_password_reset(
     ).all()
     if len(recent) >= 3:  # a card's mailbox is not a target for flooding
         return
+    _end_reset_links(session, card, now)  # only the newest link works
     token = security.new_token()
     session.add(
         PasswordReset(
@@ -234,60 +299,91 @@ def request_password_reset(
         token=token,
         expires_minutes=settings.reset_token_minutes,
     )
+    logs.security_event(settings, "reset_requested", card=card)
 
 
 def reset_password(
-    session: DbSession, settings: Settings, token: str, new: str, now: dt.datetime | None = None
+    db: Database, settings: Settings, token: str, new: str, now: dt.datetime | None = None
 ) -> Patron:
-    """R17: the mailed token sets a new password once; every session of the patron ends."""
+    """R17: the mailed token sets a new password once; every session of the patron and
+    every other reset link of the card ends."""
     now = now or settings.now()
-    row = session.scalars(
-        select(PasswordReset)
-        .where(PasswordReset.token_hash == security.token_hash(token or ""))
-        .with_for_update()
-    ).first()
-    if row is None or row.used_at is not None or row.expires_at <= now:
-        raise LibraryError("invalid_token")
-    if problem := security.password_problem(new):
+    token_hash = security.token_hash(token or "")
+    with db.read() as session:
+        row = session.get(PasswordReset, token_hash)
+        if row is None or row.used_at is not None or row.expires_at <= now:
+            raise LibraryError("invalid_token")
+        card = row.card
+    if problem := security.password_problem(new, card):
         raise LibraryError(problem)
-    patron = get_patron(session, row.card, lock=True)
-    row.used_at = now
-    patron.password_hash = security.hash_password(new)
-    patron.failed_logins = 0
-    patron.locked_until = None
-    _end_sessions(session, patron.card)
+    new_hash = security.hash_password(new)  # before the write lock
+    with db.write() as session:
+        patron = get_patron(session, card, lock=True)  # the patron, then the link
+        row = session.scalars(
+            select(PasswordReset).where(PasswordReset.token_hash == token_hash).with_for_update()
+        ).first()
+        if row is None or row.used_at is not None or row.expires_at <= now:
+            raise LibraryError("invalid_token")  # used or ended a moment ago
+        row.used_at = now
+        patron.password_hash = new_hash
+        patron.failed_logins = 0
+        patron.locked_until = None
+        _end_sessions(session, card)
+        _end_reset_links(session, card, now)
+    logs.security_event(settings, "password_reset", card=card)
     return patron
 
 
+def _end_reset_links(session: DbSession, card: str, now: dt.datetime) -> None:
+    """Every outstanding reset link of the card stops working (it expires now)."""
+    session.execute(
+        update(PasswordReset)
+        .where(
+            PasswordReset.card == card,
+            PasswordReset.used_at.is_(None),
+            PasswordReset.expires_at > now,
+        )
+        .values(expires_at=now)
+    )
+
+
 def change_email(
-    session: DbSession, settings: Settings, card: str, new_email: str, current_password: str
+    db: Database,
+    settings: Settings,
+    card: str,
+    new_email: str,
+    current_password: str,
+    client: str | None = None,
 ) -> Patron:
-    """R15: set or change the address; the new one gets 「メールアドレス変更完了のお知らせ」."""
+    """R15: set or change the address; the new one gets 「メールアドレス変更完了のお知らせ」.
+    A wrong current password counts like a failed login."""
     new_email = (new_email or "").strip()
     if not valid_email(new_email):
         raise LibraryError("invalid_request", "not an email address")
-    patron = get_patron(session, card, lock=True)
-    if not security.verify_password(patron.password_hash, current_password):
-        raise LibraryError("wrong_password")
-    old = patron.email
-    patron.email = new_email
-    mail.queue(
-        session,
-        settings,
-        to=new_email,
-        kind="email_changed",
-        patron_name=patron.name,
-        email=new_email,
-    )
-    if old and old.lower() != new_email.lower():
+    now = settings.now()
+    with password_checked(
+        db, settings, card, current_password, client=client, now=now, refusal="wrong_password"
+    ) as (session, patron):
+        old = patron.email
+        patron.email = new_email
         mail.queue(
             session,
             settings,
-            to=old,
-            kind="email_changed_notice",
+            to=new_email,
+            kind="email_changed",
             patron_name=patron.name,
-            email=_mask(new_email),
+            email=new_email,
         )
+        if old and old.lower() != new_email.lower():
+            mail.queue(
+                session,
+                settings,
+                to=old,
+                kind="email_changed_notice",
+                patron_name=patron.name,
+                email=_mask(new_email),
+            )
+    logs.security_event(settings, "email_changed", card=card, client=client)
     return patron
 
 

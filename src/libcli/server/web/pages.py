@@ -184,8 +184,7 @@ def reset_submit(
         error = text(lang, "passwords_differ")
         return _reset_page(request, settings, lang, token, state, error=error, status_code=422)
     try:
-        with db.write() as session:
-            accounts.reset_password(session, settings, token, password)
+        accounts.reset_password(db, settings, token, password)
     except LibraryError as refusal:
         if refusal.code == "invalid_token":  # used or expired a moment ago
             return _reset_page(
@@ -338,8 +337,7 @@ def login_submit(
         error = text(lang, "cookies_needed")
         return _login_page(request, settings, lang, error=error, card=card, status_code=403)
     try:
-        with db.write() as session:
-            token, _row, _patron = accounts.login(session, settings, card, password, client=client)
+        token, _row, _patron = accounts.login(db, settings, card, password, client=client)
     except LibraryError as refusal:
         error = message(refusal.code, lang)
         return _login_page(
