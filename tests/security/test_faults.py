@@ -1,4 +1,4 @@
-"""8. Faults on a real server: SIGKILL mid-burst, 20 SQLite writers, tokens kept out of logs."""
+"""8. Faults on a real server: SIGKILL mid-burst, 20 SQLite writers."""
 
 from __future__ import annotations
 
@@ -90,22 +90,4 @@ def test_8_twenty_concurrent_sqlite_writers_get_answers_or_503_never_500(live_se
     assert all(retry for status, retry in results if status == 503)
     with db.read() as s:
         assert violations(s, 10) == []
-    db.dispose()
-
-
-def test_4_tokens_never_appear_in_the_server_log(live_server):
-    _settings, db, cards = queued_library(
-        live_server.database_url, patrons=1, titles=1, clock=live_server.clock
-    )
-    url = live_server.url
-    headers = login_token(url, cards[0])
-    token = headers["Authorization"].removeprefix("Bearer ")
-    assert requests.get(f"{url}/api/v1/me", headers=headers, timeout=30).status_code == 200
-    requests.get(f"{url}/api/v1/status", headers=headers, timeout=30)
-    requests.get(f"{url}/api/v1/me", headers={"Authorization": f"Bearer {token}x"}, timeout=30)
-    requests.post(f"{url}/api/v1/auth/logout", headers=headers, timeout=30)
-    live_server.stop()
-    log = live_server.log.read_text(errors="replace")
-    assert token not in log
-    assert token[:16] not in log
     db.dispose()

@@ -74,6 +74,25 @@ def configure() -> None:
     log.propagate = False
 
 
+def route_template(scope) -> str | None:
+    """The template of the route that served the request, prefix included
+    (`/api/v1/reservations/{reservation_id}`); None when no route matched.
+
+    A route of an included router knows its template without the router's prefix: the
+    prefix is the part of the path before the longest tail the route's pattern matches
+    (our prefixes are fixed text, never values)."""
+    route = scope.get("route")
+    template, pattern = getattr(route, "path", None), getattr(route, "path_regex", None)
+    if template is None or pattern is None:
+        mounted = scope.get("root_path")  # a mount (the static files) has no route
+        return f"{mounted}/{{path}}" if mounted else None
+    path = scope["path"]
+    for at in (i for i, ch in enumerate(path) if ch == "/"):
+        if pattern.match(path[at:]):
+            return path[:at] + template
+    return template
+
+
 class RequestLog:
     """ASGI middleware: one line per request once its answer has gone out."""
 
@@ -92,14 +111,13 @@ class RequestLog:
         def write() -> None:
             nonlocal logged
             logged = True
-            route = getattr(scope.get("route"), "path", None)
             client = scope.get("client")
             log.info(
                 line(
                     self.settings,
                     "request",
                     method=scope["method"],
-                    route=route or "-",
+                    route=route_template(scope) or "-",
                     status=status,
                     ms=f"{(time.perf_counter() - started) * 1000:.1f}",
                     client=client[0] if client else None,
