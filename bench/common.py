@@ -125,6 +125,7 @@ class Server:
     url: str = ""
     process: subprocess.Popen | None = None
     env: dict = field(default_factory=dict)
+    settings: dict = field(default_factory=dict)  # more LIBCLI_SERVER_* for this server
 
     def __enter__(self) -> Server:
         port = free_port()
@@ -134,6 +135,7 @@ class Server:
             LIBCLI_SERVER_DATA_DIR=str(self.workdir),
             LIBCLI_SERVER_OUTBOX=str(self.workdir / "outbox"),
             LIBCLI_SERVER_PUBLIC_URL=self.url,
+            **self.settings,
         )
         self.env.pop("LIBCLI_SERVER_SMTP_HOST", None)
         log = open(self.workdir / f"server-{port}.log", "ab")

@@ -186,8 +186,9 @@ class ApiError(LibcliError):
         return None
 
     def message(self) -> str:
-        if self.code == "invalid_request":
-            # The server knows which field was wrong; its own words say it best.
+        if self.code in ("invalid_request", "weak_password"):
+            # The server knows which field was wrong and which password rule it applies;
+            # its own words say it best.
             return self.server_message() or super().message()
         if self.code not in MESSAGES:
             return self.server_message() or _format(_(MESSAGES["server_error"]), self.params)

@@ -565,7 +565,9 @@ def test_wrong_password_answer_to_passwd_exits_4(run, http, logged_in):
 
 def test_weak_password_answer_exits_5(run, http, logged_in):
     http.put(API + "/me/password", **problem("weak_password", 422))
-    assert run("passwd", "--password-stdin", input="old\n1\n").exit_code == ExitCode.REFUSED
+    result = run("passwd", "--password-stdin", input="old\n1\n")
+    assert result.exit_code == ExitCode.REFUSED
+    assert "weak_password (English)" in result.stderr  # the server's words state its rule
 
 
 def test_passwd_forgot_sends_card_and_email(run, http, memory_keyring):
