@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import _pg_admin, make_database, start_live_server
+from tests.conftest import ROOT, _pg_admin, make_database, start_live_server
 from tests.server.conftest import PASSWORD, login_token, queued_library
 
-pytestmark = pytest.mark.e2e
 REQUEST_KEYS = ["time", "kind", "method", "route", "status", "ms", "client"]
 
 
@@ -66,6 +65,7 @@ def patron_server(tmp_path, monkeypatch, clock):
     cleanup()
 
 
+@pytest.mark.e2e
 def test_4_tokens_and_passwords_never_appear_in_the_server_log(patron_server):
     """Every request below is in the log, one line each (so the log is on), and none of
     the secrets they carried: passwords in bodies, the bearer token, the reset token in
@@ -114,6 +114,7 @@ def test_4_tokens_and_passwords_never_appear_in_the_server_log(patron_server):
         assert secret[:16] not in text
 
 
+@pytest.mark.e2e
 def test_10_one_line_per_request_with_method_route_status_time_and_client(patron_server):
     server, (card, _other) = patron_server
     headers = login_token(server.url, card)
@@ -133,6 +134,7 @@ def test_10_one_line_per_request_with_method_route_status_time_and_client(patron
     assert "no/such/page" not in server.log.read_text()
 
 
+@pytest.mark.e2e
 def test_10_security_events_are_logged(patron_server):
     """Failed logins, a lockout, throttling, a reset, password and email changes: one
     line each with the event, the card and the client."""
@@ -173,6 +175,7 @@ def test_10_security_events_are_logged(patron_server):
     assert all(e["client"] == "127.0.0.1" for e in events if "client" in e)
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_10_health_is_liveness_and_health_ready_checks_the_database(tmp_path, clock, backend):
     url, cleanup = make_database(backend, tmp_path)
@@ -196,3 +199,30 @@ def test_10_health_is_liveness_and_health_ready_checks_the_database(tmp_path, cl
     finally:
         server.stop()
         cleanup()
+
+
+def test_10_security_md_documents_every_security_event_and_the_request_fields():
+    from libcli.server import logs
+
+    documented = (ROOT / "SECURITY.md").read_text()
+    for event in logs.SECURITY_EVENTS:
+        assert f"| `{event}` |" in documented, event
+    assert "`" + " ".join(REQUEST_KEYS) + "`" in documented
+
+
+def test_10_log_values_with_spaces_quotes_or_control_characters_stay_on_one_line(clock):
+    from dataclasses import replace
+
+    from libcli.server import logs
+    from libcli.server.settings import load_settings
+
+    settings = replace(load_settings("sqlite:///unused.db"), clock=clock)
+    line = logs.line(settings, "security", event="x", card='a "b"=c\nd', client=None)
+    assert "\n" not in line
+    assert parse(line) == {
+        "time": parse(line)["time"],
+        "kind": "security",
+        "event": "x",
+        "card": 'a "b"=c\\x0ad',
+        "client": "-",
+    }

@@ -10,8 +10,8 @@ quotes. For example (one line each):
 
 A request line names the route's template (`/api/v1/reservations/{reservation_id}`),
 never the path as sent or its query string (the reset page's link carries a token), and
-no header or body: no token or password can reach the log. SECURITY.md ("Logs") lists
-the events and their fields.
+no header or body: no token or password can reach the log. SECURITY.md ("10. Health
+and logs") documents the format and lists the events and their fields.
 """
 
 from __future__ import annotations
