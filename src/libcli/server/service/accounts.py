@@ -108,7 +108,7 @@ def password_checked(
     *,
     client: str | None,
     now: dt.datetime,
-    refusal: str,
+    at_login: bool,
 ) -> Iterator[tuple[DbSession, Patron]]:
     """Check a card's password the one way login and every current-password check do.
 
@@ -116,18 +116,21 @@ def password_checked(
     its failed-login limit (429 `rate_limited`). argon2 runs outside any transaction (on
     SQLite a guess never holds the write lock), against a dummy hash when the card is
     unknown, so both cost the same. A failure counts toward the card's lock and the
-    throttles and raises `refusal`; the counts are committed first. When the password is
-    right, the block runs in the write transaction with the patron's row locked.
+    throttles, then raises `invalid_credentials` at login and `wrong_password` for the
+    current password of an account change; the counts are committed first. When the
+    password is right, the block runs in the write transaction with the patron's row
+    locked.
 
-    A locked card answers `refusal` at login, exactly like a wrong password; on an
-    account route (refusal `wrong_password`: the caller already holds a session of this
-    card, so there is nothing to hide) it answers `rate_limited` until the lock ends.
+    A locked card answers at login exactly like a wrong password; on an account change
+    (the caller already holds a session of this card, so there is nothing to hide) it
+    answers `rate_limited` until the lock ends, without checking the password.
     """
+    refusal = "invalid_credentials" if at_login else "wrong_password"
     with db.read() as session:
         throttle.check_login(session, settings, client, now)
         patron = session.get(Patron, card) if valid_card(card) else None
         stored = patron.password_hash if patron else None
-        if refusal != "invalid_credentials" and patron is not None and _locked(patron, now):
+        if not at_login and patron is not None and _locked(patron, now):
             wait = math.ceil((patron.locked_until - now).total_seconds())
             logs.security_event(settings, "rate_limited", scope="card", card=card, client=client)
             raise LibraryError("rate_limited", retry_after=max(1, wait))
@@ -150,7 +153,7 @@ def password_checked(
                 patron.failed_logins = 0
                 locked_now = True
         throttle.count_failed_login(session, settings, client, now)
-    event = "login_failed" if refusal == "invalid_credentials" else "password_check_failed"
+    event = "login_failed" if at_login else "password_check_failed"
     logs.security_event(settings, event, card=card if valid_card(card) else None, client=client)
     if locked_now:
         logs.security_event(settings, "card_locked", card=card, client=client, minutes=LOCK_MINUTES)
@@ -184,9 +187,8 @@ def login(
     the service (throttle.py), and past a limit the answer is 429 `rate_limited`
     before any password is checked."""
     now = now or settings.now()
-    with password_checked(
-        db, settings, card, password, client=client, now=now, refusal="invalid_credentials"
-    ) as (session, patron):
+    checked = password_checked(db, settings, card, password, client=client, now=now, at_login=True)
+    with checked as (session, patron):
         token, row = _new_session(session, settings, card, now)
     return token, row, patron
 
@@ -240,9 +242,8 @@ def change_password(
         raise LibraryError(problem)
     new_hash = security.hash_password(new)  # before the write lock, like the check
     now = settings.now()
-    with password_checked(
-        db, settings, card, current, client=client, now=now, refusal="wrong_password"
-    ) as (session, patron):
+    checked = password_checked(db, settings, card, current, client=client, now=now, at_login=False)
+    with checked as (session, patron):
         patron.password_hash = new_hash
         _end_sessions(session, card, keep=keep_session)
         _end_reset_links(session, card, now)
@@ -361,9 +362,10 @@ def change_email(
     if not valid_email(new_email):
         raise LibraryError("invalid_request", "not an email address")
     now = settings.now()
-    with password_checked(
-        db, settings, card, current_password, client=client, now=now, refusal="wrong_password"
-    ) as (session, patron):
+    checked = password_checked(
+        db, settings, card, current_password, client=client, now=now, at_login=False
+    )
+    with checked as (session, patron):
         old = patron.email
         patron.email = new_email
         mail.queue(
