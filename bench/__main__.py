@@ -3,6 +3,9 @@
     .venv/bin/python -m bench            # the full run (about 11 minutes on 2 cores)
     .venv/bin/python -m bench --quick    # a smaller run, under two minutes
 
+Login timing under parallel clients has its own command (a real card against unknown
+ones): `.venv/bin/python -m bench.login_timing` (bench/login_timing.py).
+
 Needs: wrk and curl on PATH, httpie and matplotlib (and py-spy) in the venv, the aozora
 catalogue at ../shared/data/aozora_works.csv, PostgreSQL at LIBCLI_TEST_POSTGRES_URL
 (default the local server; skipped with a note when absent).

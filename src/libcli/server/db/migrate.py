@@ -42,7 +42,7 @@ def migration_lock(url: str) -> Iterator[None]:
         from filelock import FileLock
 
         path = Path(parsed.database)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         with FileLock(path.with_name(path.name + ".migrate-lock"), mode=0o600):
             yield
         return
