@@ -563,7 +563,7 @@ def test_wrong_password_answer_to_passwd_exits_4(run, http, logged_in):
     assert run("passwd", "--password-stdin", input="bad\nnew\n").exit_code == ExitCode.AUTH
 
 
-def test_weak_password_answer_exits_5(run, http, logged_in):
+def test_weak_password_answer_exits_5_and_shows_the_servers_rule(run, http, logged_in):
     http.put(API + "/me/password", **problem("weak_password", 422))
     result = run("passwd", "--password-stdin", input="old\n1\n")
     assert result.exit_code == ExitCode.REFUSED
