@@ -1,0 +1,85 @@
+"""The console's frame: the root group, the context each command gets, `--database`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+
+import click
+
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _date(value: dt.datetime | None) -> dt.date | None:
+    return value.date() if value else None
+
+
+class Context:
+    """Settings and the database, opened (and migrated) on first use."""
+
+    def __init__(self, database: str | None):
+        from libcli.server.settings import load_settings
+
+        self.settings = load_settings(database)
+        self._db = None
+
+    @property
+    def db(self):
+        if self._db is None:
+            from libcli.server.db.migrate import upgrade
+            from libcli.server.db.session import Database
+
+            upgrade(self.settings.database_url)
+            self._db = Database(self.settings.database_url)
+        return self._db
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision (before the first request)."""
+        _ = self.db
+
+    def today(self, given: dt.datetime | None) -> dt.date:
+        return _date(given) or self.settings.today()
+
+    def deliver_mail(self) -> None:
+        from libcli.server import mail
+
+        mail.deliver_pending(self.db, self.settings)
+
+
+def command(group: click.Group, *args, **kwargs):
+    """A console command: `--database` on each, library refusals as one-line errors."""
+
+    def decorate(fn):
+        @group.command(*args, **kwargs)
+        @click.option(
+            "--database",
+            envvar="LIBCLI_SERVER_DATABASE_URL",
+            metavar="URL",
+            help="SQLAlchemy URL (sqlite:///FILE or postgresql+psycopg://...). "
+            "Default: a SQLite file in the data directory.",
+        )
+        @functools.wraps(fn)
+        def run(database, **params):
+            from libcli.server.errors import LibraryError
+
+            ctx = Context(database)
+            try:
+                return fn(ctx, **params)
+            except LibraryError as exc:
+                raise click.ClickException(f"{exc.code}: {exc}") from None
+
+        return run
+
+    return decorate
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="libcli")
+def main() -> None:
+    """The library backend of libcli: serve the reservation service and run the counter."""
+
+
+def masked(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
