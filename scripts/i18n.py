@@ -11,8 +11,9 @@ A domain is one gettext catalogue per language, with the sources its messages co
   translatable string of the installed Click (Click calls gettext in our domain, see
   libcli/i18n.py), so Click's own messages ("Usage:", "Did you mean ...?") are translated.
 
-The server's texts join as a second domain (its own catalogue in the server package, so the
-CLI never loads them): add an entry to DOMAINS. Source strings are English; only the
+- `libcli_server`, the server's words (refusals, pages, mails, the staff console): `_()` /
+  `N_()` in src/libcli/server, its own catalogue in the server package so the CLI never
+  loads it. Source strings are English; only the
 Japanese catalogue is kept (English needs none at run time). A new message lands in the
 .po with an empty msgstr, a changed one as fuzzy with its old translation: translate it in
 the .po, then run this again.
@@ -102,6 +103,12 @@ DOMAINS = [
             Source(click_dir(), [("**.py", "python")], "click"),
         ],
     ),
+    # The server: refusals, pages, mails and the staff console. The CLI never loads it.
+    Domain(
+        "libcli_server",
+        SRC / "server" / "locale",
+        [Source(SRC / "server", [("**.py", "python")], "src/libcli/server")],
+    ),
 ]
 
 
@@ -142,7 +149,9 @@ def _version() -> str:
 
 def po_bytes(catalog: Catalog) -> bytes:
     out = io.BytesIO()
-    write_po(out, catalog, width=WIDTH, omit_header=False, include_previous=True)
+    write_po(
+        out, catalog, width=WIDTH, omit_header=False, include_previous=True, include_lineno=False
+    )
     return out.getvalue()
 
 

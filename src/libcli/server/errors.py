@@ -1,102 +1,55 @@
-"""The service's refusals: one stable code each, with the words for people in ja and en."""
+"""The service's refusals: one stable code each, with the words for people.
+
+The English text is the msgid of the `libcli_server` catalogue; the Japanese is in
+`locale/ja` (see `libcli.server.i18n`).
+"""
 
 from __future__ import annotations
 
-MESSAGES: dict[str, tuple[int, str, str]] = {
-    # code: (HTTP status, Japanese, English)
-    "auth_required": (
-        401,
-        "ログインが必要です。ログインしてください。",
-        "Please log in.",
-    ),
-    "invalid_credentials": (
-        401,
-        "利用者カードの番号またはパスワードが違います。",
-        "The card number or password is wrong.",
-    ),
-    "wrong_password": (403, "現在のパスワードが違います。", "The current password is wrong."),
-    "not_found": (404, "見つかりません。", "Not found."),
-    "invalid_request": (422, "入力内容に誤りがあります。", "The request is not valid."),
+from libcli.server.i18n import N_, _
+
+MESSAGES: dict[str, tuple[int, str]] = {
+    # code: (HTTP status, the words, in English)
+    "auth_required": (401, N_("Please log in.")),
+    "invalid_credentials": (401, N_("The card number or password is wrong.")),
+    "wrong_password": (403, N_("The current password is wrong.")),
+    "not_found": (404, N_("Not found.")),
+    "invalid_request": (422, N_("The request is not valid.")),
     "weak_password": (
         422,
-        "このパスワードは使えません。前後の空白を除いて8文字以上で、よく使われるパスワード"
-        "や利用者カードの番号を含むものは使えません。",
-        "This password cannot be used: use at least 8 characters, not counting spaces at"
-        " either end, and not a common password or one that contains your card number.",
+        N_(
+            "This password cannot be used: use at least 8 characters, not counting spaces at"
+            " either end, and not a common password or one that contains your card number."
+        ),
     ),
     "invalid_token": (
         400,
-        "このリンクは無効か、期限切れか、すでに使われています。もう一度申し込んでください。",
-        "This link is invalid, expired or already used: please request a new one.",
+        N_("This link is invalid, expired or already used: please request a new one."),
     ),
-    "email_required": (
-        422,
-        "メールでの連絡にはメールアドレスの登録が必要です。",
-        "Contact by email needs a registered email address.",
-    ),
+    "email_required": (422, N_("Contact by email needs a registered email address.")),
     "ready_cannot_cancel": (
         409,
-        "受取可になった予約はインターネットから取り消せません。図書館へお電話ください。",
-        "A reservation ready for pickup cannot be cancelled online: please phone the library.",
+        N_("A reservation ready for pickup cannot be cancelled online: please phone the library."),
     ),
-    "rate_limited": (
-        429,
-        "試行回数が多すぎます。しばらくしてからもう一度お試しください。",
-        "Too many attempts: please wait a while and try again.",
-    ),
-    "unavailable": (
-        503,
-        "ただいまサービスを利用できません。しばらくしてからもう一度お試しください。",
-        "The service is unavailable: please try again later.",
-    ),
-    "busy": (
-        503,
-        "ただいま混み合っています。少し待ってからもう一度お試しください。",
-        "The service is busy: please try again in a moment.",
-    ),
-    "conflict": (409, "現在の状態ではできません。", "Not possible in the current state."),
-    # Reasons a title cannot be reserved (per title, in `reason` fields).
+    "rate_limited": (429, N_("Too many attempts: please wait a while and try again.")),
+    "unavailable": (503, N_("The service is unavailable: please try again later.")),
+    "busy": (503, N_("The service is busy: please try again in a moment.")),
+    "conflict": (409, N_("Not possible in the current state.")),
     "not_a_book": (
         422,
-        "インターネットから予約できるのは図書のみです。雑誌・AVはカウンターでご予約ください。",
-        "Only books can be reserved online: reserve magazines and AV at the counter.",
+        N_("Only books can be reserved online: reserve magazines and AV at the counter."),
     ),
-    "on_shelf": (
-        422,
-        "貸出可能な資料が棚にあります。来館してご利用ください。",
-        "A copy is on the shelf: please come to the library and borrow it.",
-    ),
-    "reference_only": (
-        422,
-        "禁帯出の資料です。来館して館内でご利用ください。",
-        "Reference only: please use it inside the library.",
-    ),
-    "no_copies": (
-        422,
-        "所蔵がないため予約できません。",
-        "The library holds no copy of this title.",
-    ),
-    "limit_reached": (
-        422,
-        "予約できる冊数の上限（カウンター受付分を含む各館合計）に達しています。",
-        "You have reached the reservation limit.",
-    ),
-    "already_reserved": (
-        409,
-        "この資料はすでに予約しています。",
-        "You already have a reservation for this title.",
-    ),
-    "borrowed_by_you": (
-        409,
-        "この資料は現在あなたが借りています。",
-        "You are borrowing this title right now.",
-    ),
+    "on_shelf": (422, N_("A copy is on the shelf: please come to the library and borrow it.")),
+    "reference_only": (422, N_("Reference only: please use it inside the library.")),
+    "no_copies": (422, N_("The library holds no copy of this title.")),
+    "limit_reached": (422, N_("You have reached the reservation limit.")),
+    "already_reserved": (409, N_("You already have a reservation for this title.")),
+    "borrowed_by_you": (409, N_("You are borrowing this title right now.")),
 }
 
 
 def message(code: str, lang: str) -> str:
-    _status, ja, en = MESSAGES.get(code, MESSAGES["conflict"])
-    return ja if lang == "ja" else en
+    return _(MESSAGES.get(code, MESSAGES["conflict"])[1], lang)
 
 
 class LibraryError(Exception):
