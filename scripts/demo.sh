@@ -41,6 +41,7 @@ step libcli cancel "$("$BIN/libcli" status --json | "$BIN/python" -c 'import jso
 step libcli status
 echo
 echo "== The library's side: mail sent to patrons =="
+"$BIN/libcli-server" mail deliver --database "sqlite:///$WORK/server/library.db"
 "$BIN/libcli-server" mail list --database "sqlite:///$WORK/server/library.db"
 step libcli logout
 echo

@@ -330,9 +330,10 @@ def start_live_server(
         "LIBCLI_SERVER_DATA_DIR": str(tmp_path),
         "LIBCLI_SERVER_OUTBOX": str(outbox),
         "LIBCLI_SERVER_PUBLIC_URL": url,
-        **extra_env,
+        "LIBCLI_SERVER_MAIL_POLL_SECONDS": "0.5",  # serve's deliverer thread, not too lazy
     }
     env.pop("LIBCLI_SERVER_SMTP_HOST", None)
+    env.update(extra_env)
     server = LiveServer(url=url, database_url=database_url, env=env, outbox=outbox, clock=clock)
     server.start(workers)
     return server

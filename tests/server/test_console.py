@@ -134,7 +134,8 @@ def test_mail_list_shows_the_outbox(console):
     console("checkin", "B1-1")
     mails = json.loads(console("mail", "list", "--json").output)
     assert mails[0]["to"] == "hanako@example.com"
-    assert {"to", "subject", "date", "body"} <= set(mails[0])
+    assert {"to", "subject", "created_at", "body", "state"} <= set(mails[0])
+    assert mails[0]["state"] == "queued"  # the console only queues; the deliverer sends
 
 
 def test_run_daily_reports_and_is_idempotent(console):

@@ -10,14 +10,14 @@ from dataclasses import replace
 from email import policy
 
 import pytest
-from sqlalchemy import select
 
 from libcli.server import mail
-from libcli.server.db.models import Mail
+from libcli.server.clock import Clock
 from libcli.server.db.session import Database
 from libcli.server.settings import load_settings
 
 PATRON = "hanako@example.com"
+DOMAIN = "lib.hachinohe.aomori.jp"
 
 
 class Collector:
@@ -111,7 +111,7 @@ def test_r10_reservation_confirmation_arrives_by_smtp(db, smtp_settings, smtp_se
         pickup="center",
         contact="ring",
     )
-    assert mail.deliver_pending(db, smtp_settings) == 1
+    assert mail.deliver_due(db, smtp_settings) == 1
     [msg] = arrived(smtp_server)
     body = msg.get_content()
     assert msg["Subject"] == "予約受付のお知らせ / Reservation received"
@@ -127,7 +127,7 @@ def test_r15_email_change_mail_is_titled_mail_address_change_completed(
     db, smtp_settings, smtp_server
 ):
     queue(db, smtp_settings, "email_changed", patron_name="青森 花子", email=PATRON)
-    mail.deliver_pending(db, smtp_settings)
+    mail.deliver_due(db, smtp_settings)
     [msg] = arrived(smtp_server)
     assert "メールアドレス変更完了のお知らせ" in msg["Subject"]  # decoded from RFC 2047
     assert PATRON in msg.get_content()
@@ -157,7 +157,7 @@ def test_r17_password_reset_mail_holds_the_reset_url(db, smtp_settings, smtp_ser
         token="abc-DEF_123",
         expires_minutes=30,
     )
-    mail.deliver_pending(db, smtp_settings)
+    mail.deliver_due(db, smtp_settings)
     [msg] = arrived(smtp_server)
     body = msg.get_content()
     assert "https://library.example/reset?token=abc-DEF_123" in body
@@ -166,7 +166,7 @@ def test_r17_password_reset_mail_holds_the_reset_url(db, smtp_settings, smtp_ser
 
 def test_r18_hold_ready_mail_has_status_url(db, smtp_settings, smtp_server):
     hold_ready(db, smtp_settings)
-    mail.deliver_pending(db, smtp_settings)
+    mail.deliver_due(db, smtp_settings)
     [msg] = arrived(smtp_server)
     body = msg.get_content()
     assert "https://library.example/status" in body
@@ -198,7 +198,7 @@ def test_r13_hold_ready_without_deadline_explains_the_hold_days(db, base_setting
 def test_r20_mail_comes_from_the_library_domain(db, smtp_settings, smtp_server):
     mail_from = "yoyaku@lib.hachinohe.aomori.jp"
     queue(db, smtp_settings, "password_changed", patron_name="青森 花子")
-    mail.deliver_pending(db, smtp_settings)
+    mail.deliver_due(db, smtp_settings)
     [msg] = arrived(smtp_server)
     collector, _ = smtp_server
     assert msg["From"].addresses[0].addr_spec == mail_from
@@ -220,7 +220,7 @@ def test_mail_exists_only_if_its_transaction_commits(db, base_settings):
 
 def test_without_smtp_mail_goes_to_the_outbox_folder(db, base_settings):
     hold_ready(db, base_settings)
-    assert mail.deliver_pending(db, base_settings) == 1
+    assert mail.deliver_due(db, base_settings) == 1
     [eml] = list(base_settings.outbox_dir.glob("*.eml"))
     msg = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
     assert msg["To"] == PATRON
@@ -228,34 +228,55 @@ def test_without_smtp_mail_goes_to_the_outbox_folder(db, base_settings):
     assert "https://library.example/status" in msg.get_content()
     with db.read() as s:
         [listed] = mail.list_mail(s)
-    assert listed["sent"] is True and listed["error"] is None
-    assert listed["kind"] == "hold_ready"
-    assert dt.datetime.fromisoformat(listed["date"]).tzinfo is not None
-    assert mail.deliver_pending(db, base_settings) == 0  # nothing twice
+    assert listed["state"] == "sent" and listed["last_error"] is None
+    assert listed["kind"] == "hold_ready" and listed["attempts"] == 1
+    assert msg["Message-ID"] == listed["message_id"] == f"<mail-{listed['id']}@{DOMAIN}>"
+    assert dt.datetime.fromisoformat(listed["created_at"]).tzinfo is not None
+    assert dt.datetime.fromisoformat(listed["sent_at"]).tzinfo is not None
+    assert mail.deliver_due(db, base_settings) == 0  # nothing twice
 
 
-def test_a_refused_mail_records_the_error_and_is_sent_later(db, smtp_settings, smtp_server):
+def test_a_550_refused_mail_is_failed_with_the_reason_and_not_retried(
+    db, smtp_settings, smtp_server
+):
     collector, _ = smtp_server
     collector.refuse = True
     hold_ready(db, smtp_settings)
-    assert mail.deliver_pending(db, smtp_settings) == 0
+    assert mail.deliver_due(db, smtp_settings) == 0
     with db.read() as s:
         [listed] = mail.list_mail(s)
-    assert listed["sent"] is False and "550" in listed["error"]
+    assert listed["state"] == "failed" and "550" in listed["last_error"]
     collector.refuse = False
-    assert mail.deliver_pending(db, smtp_settings) == 1
-    with db.read() as s:
-        assert mail.list_mail(s)[0]["sent"] is True
-    assert len(collector.messages) == 1
+    assert mail.deliver_due(db, smtp_settings) == 0  # a permanent refusal is final
+    assert collector.messages == []
 
 
-def test_an_unreachable_smtp_server_leaves_mail_queued(db, base_settings):
+def test_an_unreachable_smtp_server_leaves_mail_queued_for_later(db, base_settings):
     settings = replace(base_settings, smtp_host="127.0.0.1", smtp_port=free_port())
     hold_ready(db, settings)
-    assert mail.deliver_pending(db, settings) == 0
+    assert mail.deliver_due(db, settings) == 0
     with db.read() as s:
         [listed] = mail.list_mail(s)
-    assert listed["sent"] is False and listed["error"].startswith("smtp 127.0.0.1")
+    assert listed["state"] == "queued" and listed["last_error"].startswith("smtp 127.0.0.1")
+    wait = dt.datetime.fromisoformat(listed["next_attempt_at"]) - settings.now()
+    assert dt.timedelta(seconds=50) < wait <= dt.timedelta(seconds=60)
+    assert mail.deliver_due(db, settings) == 0  # not due yet: no second attempt
+    with db.read() as s:
+        assert mail.list_mail(s)[0]["attempts"] == 1
+
+
+def test_retry_delay_doubles_from_the_base_and_gives_up_at_the_limit(db, base_settings):
+    delays = [mail.retry_delay(base_settings, n).total_seconds() for n in (1, 2, 3, 4)]
+    assert delays == [60, 120, 240, 480]
+    settings = replace(base_settings, smtp_host="127.0.0.1", smtp_port=free_port())
+    settings = replace(settings, mail_retry_seconds=0)
+    hold_ready(db, settings)
+    for _ in range(mail.MAX_ATTEMPTS):
+        mail.deliver_due(db, settings)
+    with db.read() as s:
+        [listed] = mail.list_mail(s)
+    assert listed["state"] == "failed" and listed["attempts"] == mail.MAX_ATTEMPTS
+    assert listed["last_error"].startswith(f"gave up after {mail.MAX_ATTEMPTS} attempts")
 
 
 def test_parallel_deliverers_send_each_mail_exactly_once(db, smtp_settings, smtp_server):
@@ -268,7 +289,7 @@ def test_parallel_deliverers_send_each_mail_exactly_once(db, smtp_settings, smtp
         own = Database(smtp_settings.database_url)  # each worker its own engine, like a process
         try:
             barrier.wait()
-            counts.append(mail.deliver_pending(own, smtp_settings))
+            counts.append(mail.deliver_due(own, smtp_settings))
         finally:
             own.dispose()
 
@@ -284,13 +305,29 @@ def test_parallel_deliverers_send_each_mail_exactly_once(db, smtp_settings, smtp
     assert titles == sorted(f"本 {n}" for n in range(40))
 
 
-def test_a_claimed_mail_is_not_taken_by_another_deliverer(db, base_settings):
+def test_a_claimed_mail_is_not_taken_again_before_its_lease_ends(db, base_settings):
     hold_ready(db, base_settings)
-    mails, _last = mail._claim(db, base_settings, 0)
-    assert len(mails) == 1
-    assert mail.deliver_pending(db, base_settings) == 0  # the first deliverer holds it
+    [claimed] = mail._claim(db, base_settings, 0)
+    assert mail.deliver_due(db, base_settings) == 0  # the first deliverer holds it
     with db.read() as s:
-        assert mail.list_mail(s)[0]["error"] == mail.CLAIMED
+        assert mail.list_mail(s)[0]["state"] == "sending"
+    later = replace(
+        base_settings, clock=Clock(base_settings.clock.offset + dt.timedelta(seconds=601))
+    )
+    assert mail.deliver_due(db, later) == 1  # the lease is over: the next deliverer sends it
+    [eml] = list(base_settings.outbox_dir.glob("*.eml"))
+    assert f"<mail-{claimed.id}@{DOMAIN}>" in eml.read_text()
+
+
+def test_a_sent_reset_link_is_no_longer_readable_in_the_outbox_list(db, smtp_settings, smtp_server):
+    queue(db, smtp_settings, "password_reset", patron_name="x", token="s3cret", expires_minutes=30)
+    with db.read() as s:
+        assert "token=s3cret" in mail.list_mail(s)[0]["body"]  # queued: the deliverer needs it
+    mail.deliver_due(db, smtp_settings)
+    assert "token=s3cret" in arrived(smtp_server)[0].get_content()
+    with db.read() as s:
+        body = mail.list_mail(s)[0]["body"]
+    assert "s3cret" not in body and f"/reset?token={mail.REDACTED}" in body
 
 
 # -- header injection ------------------------------------------------------------------
@@ -303,20 +340,43 @@ def test_a_claimed_mail_is_not_taken_by_another_deliverer(db, base_settings):
         "a@example.com\nBcc: x@example.com",
         "a@example.com\x00",
         "a@example.com, b@example.com",
+        "a,b@example.com",
         "Evil <a@example.com>",
         "no-at-sign",
         "",
     ],
 )
-def test_addresses_with_line_breaks_or_extra_recipients_are_refused(db, base_settings, address):
-    with pytest.raises(ValueError), db.write() as session:
-        mail.queue(session, base_settings, to=address, kind="password_changed", patron_name="x")
+def test_addresses_with_line_breaks_or_extra_recipients_are_failed_never_sent(
+    db, smtp_settings, smtp_server, address
+):
+    with db.write() as session:  # the change the mail reports still commits
+        mail.queue(session, smtp_settings, to=address, kind="password_changed", patron_name="x")
+    assert mail.deliver_due(db, smtp_settings) == 0
+    assert arrived(smtp_server) == []
     with db.read() as s:
-        assert s.scalars(select(Mail)).all() == []
+        [failed] = mail.list_mail(s, "failed")
+    assert failed["last_error"].startswith("address:")
+    assert "\n" not in failed["to"] and "\x00" not in failed["to"]
+
+
+def test_one_validator_for_every_entry_point():
+    from libcli.server import emails
+
+    assert emails.normalized("Hanako@Example.COM") == "Hanako@example.com"
+    assert emails.normalized(" x@example.com\n") == "x@example.com"  # the address alone
+    for bad in (
+        "a,b@example.com",
+        "a@b",
+        "a b@example.com",
+        "x" * 250 + "@a.jp",
+    ):
+        assert not emails.is_valid(bad), bad
 
 
 def test_unknown_kind_or_missing_context_is_a_programming_error(db, base_settings):
     with pytest.raises(ValueError), db.write() as session:
         mail.queue(session, base_settings, to=PATRON, kind="newsletter")
+    with db.read() as s:
+        assert mail.list_mail(s) == []
     with pytest.raises(TypeError), db.write() as session:
         mail.queue(session, base_settings, to=PATRON, kind="hold_ready", patron_name="x")

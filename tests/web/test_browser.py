@@ -147,12 +147,22 @@ def libcli(live_server, tmp_path: Path, *args: str, input: str | None = None):
     )
 
 
-def mailed_link(live_server, kind: str, path: str) -> str:
-    bodies = [m["body"] for m in live_server.mails() if m["kind"] == kind]
-    assert bodies, f"no {kind} mail in {live_server.mails()}"
-    found = re.search(rf"(https?://\S+{re.escape(path)}\S*)", bodies[-1])
-    assert found, bodies[-1]
-    return found.group(1)
+def mailed_link(live_server, kind: str, path: str, timeout: float = 20) -> str:
+    """The link in the newest mail of `kind` that serve's deliverer put in the outbox folder
+    (once sent, `mail list` no longer shows a reset link: docs/mail.md)."""
+    import email
+    import time
+    from email import policy
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for eml in sorted(live_server.outbox.glob(f"*-{kind}.eml"), reverse=True):
+            body = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+            found = re.search(rf"(https?://\S+{re.escape(path)}\S*)", body.get_content())
+            assert found, body.get_content()
+            return found.group(1)
+        time.sleep(0.1)
+    raise AssertionError(f"no {kind} mail delivered: {live_server.mails()}")
 
 
 def test_r17_reset_link_from_the_mail_sets_a_password_for_libcli_login(

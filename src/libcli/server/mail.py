@@ -1,15 +1,18 @@
-"""Mail to patrons (R10, R13, R15, R17–R20): composed, queued, delivered.
+"""Mail to patrons (R10, R13, R15, R17–R20): composed, queued, delivered (docs/mail.md).
 
 `queue` adds a `Mail` row in the caller's transaction (a transactional outbox): a mail
-exists if and only if the change it reports was committed. `deliver_pending` sends what
-is queued later, by SMTP when `settings.smtp_host` is set, otherwise as .eml files in
-`settings.outbox_dir`.
+exists if and only if the change it reports was committed. A mail that cannot be sent (an
+address that is not one) is recorded `failed` with its reason and never aborts the change.
 
-Delivery claims each mail before sending it (sent_at set, error = CLAIMED) so that two
-servers delivering at once never send one mail twice; a failure releases the claim and
-records the error for a later try. A process that dies between claiming and sending
-leaves the mail claimed but unsent: `list_mail` shows it with error "claimed", for
-staff to see. A late mail is better than a double one.
+`deliver_due` is the deliverer (`libcli-server mail deliver [--loop]`, or one thread of
+`serve`): it claims due mails (`queued` -> `sending`, a lease of
+`settings.mail_lease_seconds`), sends each by SMTP when `settings.smtp_host` is set,
+otherwise as an .eml file in `settings.outbox_dir`, and records each right after its own
+exchange: `sent`, back to `queued` with a later `next_attempt_at` (a temporary failure),
+or `failed` (a permanent refusal, or MAX_ATTEMPTS temporary ones). A deliverer that dies
+leaves its claims in `sending`; the next deliverer retakes them once the lease is over.
+Delivery is at least once; a mail sent twice (after an ambiguous failure) carries the same
+Message-ID both times, `<mail-ID@mail_domain>`, so a receiver can drop the copy.
 
 Bodies are plain UTF-8 text: Japanese first, then English, signed with the library's
 name and phone number from the profile. Subjects are fixed texts, never patron data.
@@ -17,29 +20,39 @@ name and phone number from the profile. Subjects are fixed texts, never patron d
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import logging
 import os
+import re
 import smtplib
 import ssl
 import tempfile
+import threading
 import urllib.parse
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import format_datetime, formataddr
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from libcli.server import emails
 from libcli.server.db.models import Mail
 from libcli.server.db.session import Database
 from libcli.server.settings import Settings
 
-CLAIMED = "claimed"  # Mail.error while a deliverer holds the mail
-_BATCH = 50
+QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
+STATES = (QUEUED, SENDING, SENT, FAILED)
+MAX_ATTEMPTS = 10  # temporary failures before `failed`: about 8.5 hours at the default 60 s
+_BATCH = 20
 _SMTP_TIMEOUT = 30
-# One address and nothing else: no control characters (header injection), no spaces,
-# no list or display-name syntax that could add recipients.
-_FORBIDDEN_IN_ADDRESS = set(' ,;:<>()[]"\\')
+_ERROR_LENGTH = 1000
+# A sent reset link must not stay readable by staff in `mail list` (SECURITY.md).
+_RESET_TOKEN = re.compile(r"(/reset\?token=)[^\s]+")
+REDACTED = "[removed-after-sending]"
+
+log = logging.getLogger("libcli.server.mail")
 
 CONTACT_NAMES = {  # R13
     "phone": ("電話", "Phone call"),
@@ -49,18 +62,6 @@ CONTACT_NAMES = {  # R13
     "none": ("連絡不要", "No contact (please check your usage status)"),
 }
 _WEEKDAYS_JA = "月火水木金土日"
-
-
-def check_address(address: str) -> str:
-    """The address itself if it is one plain address; ValueError otherwise."""
-    if not isinstance(address, str) or not address:
-        raise ValueError("mail address is empty")
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F or ch in _FORBIDDEN_IN_ADDRESS for ch in address):
-        raise ValueError(f"mail address contains a forbidden character: {address!r}")
-    local, at, domain = address.rpartition("@")
-    if not at or not local or "." not in domain or "@" in local:
-        raise ValueError(f"not a mail address: {address!r}")
-    return address
 
 
 # -- composing -------------------------------------------------------------------------
@@ -286,16 +287,25 @@ def compose(settings: Settings, kind: str, **context) -> tuple[str, str]:
     return COMPOSERS[kind](settings, **context)
 
 
+def _printable(text: object) -> str:
+    """A refused address as staff may read it: control characters escaped, column-sized."""
+    return str(text).encode("unicode_escape").decode("ascii")[: emails.MAX_LENGTH]
+
+
 def queue(session: Session, settings: Settings, *, to: str, kind: str, **context) -> Mail:
-    """Compose a mail and add it to the outbox in the caller's transaction."""
+    """Compose a mail and add it to the outbox in the caller's transaction.
+
+    An address that is not one plain address makes the mail `failed` at once, with the
+    reason: the change the mail reports still commits.
+    """
     subject, body = compose(settings, kind, **context)
-    mail = Mail(
-        to_addr=check_address(to),
-        subject=subject,
-        body=body,
-        kind=kind,
-        created_at=settings.now(),
-    )
+    now = settings.now()
+    mail = Mail(subject=subject, body=body, kind=kind, created_at=now, attempts=0)
+    try:
+        mail.to_addr, mail.state, mail.next_attempt_at = emails.normalized(to), QUEUED, now
+    except emails.InvalidEmail as e:
+        mail.to_addr, mail.state, mail.last_error = _printable(to), FAILED, f"address: {e}"
+        log.warning("mail %s to an invalid address recorded as failed: %s", kind, e)
     session.add(mail)
     return mail
 
@@ -303,57 +313,123 @@ def queue(session: Session, settings: Settings, *, to: str, kind: str, **context
 # -- delivering ------------------------------------------------------------------------
 
 
-def to_message(mail: Mail, settings: Settings) -> EmailMessage:
-    """The RFC 5322 message of a queued mail, from the library's own domain (R20)."""
+@dataclasses.dataclass(frozen=True)
+class Outgoing:
+    """A claimed mail, as the deliverer holds it between its transactions."""
+
+    id: int
+    to_addr: str
+    subject: str
+    body: str
+    kind: str
+    created_at: dt.datetime
+    message_id: str
+    attempts: int
+
+
+def message_id(mail_id: int, settings: Settings) -> str:
+    """The same on every attempt, so a receiver can drop a second copy."""
+    return f"<mail-{mail_id}@{settings.profile.mail_domain}>"
+
+
+def to_message(mail: Outgoing, settings: Settings) -> EmailMessage:
+    """The RFC 5322 message of a claimed mail, from the library's own domain (R20)."""
     profile = settings.profile
     msg = EmailMessage()
     msg["From"] = formataddr((profile.name_ja, profile.sender_address))
-    msg["To"] = check_address(mail.to_addr)
+    msg["To"] = emails.normalized(mail.to_addr)
     msg["Subject"] = mail.subject
     msg["Date"] = format_datetime(mail.created_at)
-    msg["Message-ID"] = make_msgid(idstring=f"mail{mail.id}", domain=profile.mail_domain)
+    msg["Message-ID"] = mail.message_id
     msg.set_content(mail.body, charset="utf-8", cte="base64")
     return msg
 
 
-def _claim(db: Database, settings: Settings, after_id: int) -> tuple[list[Mail], int | None]:
-    """Take the next unsent mails after `after_id`, each only if no one else took it first.
+def _due(settings: Settings):
+    """Queued and due, or claimed by a deliverer whose lease is over."""
+    now = settings.now()
+    lease_over = now - dt.timedelta(seconds=settings.mail_lease_seconds)
+    return or_(
+        and_(
+            Mail.state == QUEUED, or_(Mail.next_attempt_at.is_(None), Mail.next_attempt_at <= now)
+        ),
+        and_(Mail.state == SENDING, Mail.claimed_at <= lease_over),
+    )
 
-    Returns the mails taken and the last id looked at (None: nothing left to look at).
+
+def _any_due(db: Database, settings: Settings) -> bool:
+    """A read first, so an idle deliverer does not take the write lock every poll."""
+    with db.read() as session:
+        return session.scalar(select(Mail.id).where(_due(settings)).limit(1)) is not None
+
+
+def _claim(db: Database, settings: Settings, after_id: int) -> list[Outgoing]:
+    """Take the next due mails after `after_id`: queued and due, or a lease run out.
+
+    PostgreSQL: rows another deliverer is claiming are skipped (FOR UPDATE SKIP LOCKED);
+    SQLite: the write lock (BEGIN IMMEDIATE) lets one deliverer claim at a time.
     """
-    claimed = []
     with db.write() as session:
-        ids = session.scalars(
-            select(Mail.id)
-            .where(Mail.sent_at.is_(None), Mail.id > after_id)
+        now = settings.now()
+        mails = session.scalars(
+            select(Mail)
+            .where(_due(settings), Mail.id > after_id)
             .order_by(Mail.id)
             .limit(_BATCH)
+            .with_for_update(skip_locked=True)
         ).all()
-        now = settings.now()
-        for mail_id in ids:
-            taken = session.execute(
-                update(Mail)
-                .where(Mail.id == mail_id, Mail.sent_at.is_(None))
-                .values(sent_at=now, error=CLAIMED)
+        claimed = []
+        for m in mails:
+            m.state, m.claimed_at, m.attempts = SENDING, now, m.attempts + 1
+            m.message_id = m.message_id or message_id(m.id, settings)
+            claimed.append(
+                Outgoing(
+                    m.id,
+                    m.to_addr,
+                    m.subject,
+                    m.body,
+                    m.kind,
+                    m.created_at,
+                    m.message_id,
+                    m.attempts,
+                )
             )
-            if taken.rowcount == 1:
-                claimed.append(mail_id)
-        mails = session.scalars(select(Mail).where(Mail.id.in_(claimed)).order_by(Mail.id))
-        return list(mails), (ids[-1] if ids else None)
+        return claimed
 
 
-def _record(db: Database, settings: Settings, results: dict[int, str | None]) -> None:
+def _record_sent(db: Database, settings: Settings, mail: Outgoing) -> None:
+    values = {"state": SENT, "sent_at": settings.now(), "claimed_at": None, "last_error": None}
+    values["next_attempt_at"] = None
+    if mail.kind == "password_reset":
+        values["body"] = _RESET_TOKEN.sub(rf"\g<1>{REDACTED}", mail.body)
     with db.write() as session:
-        now = settings.now()
-        for mail_id, error in results.items():
-            if error is None:
-                values = {"sent_at": now, "error": None}
-            else:
-                values = {"sent_at": None, "error": error}  # released for a later try
-            session.execute(update(Mail).where(Mail.id == mail_id).values(**values))
+        session.execute(update(Mail).where(Mail.id == mail.id).values(**values))
 
 
-def _write_eml(outbox: Path, mail: Mail, msg: EmailMessage) -> None:
+def retry_delay(settings: Settings, attempts: int) -> dt.timedelta:
+    """Exponential backoff: the base delay, doubled after each further attempt."""
+    return dt.timedelta(seconds=settings.mail_retry_seconds * 2 ** max(attempts - 1, 0))
+
+
+def _record_failure(
+    db: Database, settings: Settings, mail: Outgoing, error: str, *, permanent: bool
+) -> None:
+    now = settings.now()
+    if permanent or mail.attempts >= MAX_ATTEMPTS:
+        values = {"state": FAILED, "next_attempt_at": None}
+        if not permanent:
+            error = f"gave up after {mail.attempts} attempts: {error}"
+    else:
+        values = {"state": QUEUED, "next_attempt_at": now + retry_delay(settings, mail.attempts)}
+    values |= {"claimed_at": None, "last_error": error[:_ERROR_LENGTH]}
+    with db.write() as session:
+        # Only our own claim: a mail another deliverer already recorded sent stays sent.
+        session.execute(
+            update(Mail).where(Mail.id == mail.id, Mail.state == SENDING).values(**values)
+        )
+
+
+def _write_eml(outbox: Path, mail: Outgoing, msg: EmailMessage) -> None:
     outbox.mkdir(parents=True, exist_ok=True)
     name = f"{mail.created_at:%Y%m%d-%H%M%S}-{mail.id:06d}-{mail.kind}.eml"
     # Written whole, then renamed: a reader of the outbox never sees half a mail.
@@ -376,57 +452,151 @@ def _smtp(settings: Settings) -> smtplib.SMTP:
     return smtp
 
 
-def _send_batch(settings: Settings, mails: list[Mail]) -> dict[int, str | None]:
-    results: dict[int, str | None] = {}
-    if not settings.smtp_host:
-        for mail in mails:
-            try:
-                _write_eml(Path(settings.outbox_dir), mail, to_message(mail, settings))
-                results[mail.id] = None
-            except (OSError, ValueError) as e:
-                results[mail.id] = f"outbox: {e}"
-        return results
+def _quit(smtp: smtplib.SMTP) -> None:
+    """Every mail is recorded already: whatever QUIT answers (421...) changes nothing."""
     try:
-        smtp = _smtp(settings)
-    except (OSError, smtplib.SMTPException) as e:
-        return {mail.id: f"smtp {settings.smtp_host}:{settings.smtp_port}: {e}" for mail in mails}
-    with smtp:
-        for mail in mails:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        pass
+    finally:
+        smtp.close()
+
+
+def _refusal(exc: Exception) -> tuple[bool, bool]:
+    """(permanent, connection still usable) for an exception of one SMTP exchange."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code = min(code for code, _ in exc.recipients.values())
+        return 500 <= code < 600, code != 421
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 500 <= exc.smtp_code < 600, exc.smtp_code != 421
+    return False, False  # dropped, timed out, refused: ambiguous, retry on a new connection
+
+
+def _deliver_to_outbox(db: Database, settings: Settings, batch: list[Outgoing]) -> int:
+    sent = 0
+    for mail in batch:
+        try:
+            _write_eml(Path(settings.outbox_dir), mail, to_message(mail, settings))
+        except emails.InvalidEmail as e:
+            _record_failure(db, settings, mail, f"address: {e}", permanent=True)
+        except OSError as e:
+            _record_failure(db, settings, mail, f"outbox: {e}", permanent=False)
+        else:
+            _record_sent(db, settings, mail)
+            sent += 1
+    return sent
+
+
+def _deliver_by_smtp(db: Database, settings: Settings, batch: list[Outgoing]) -> tuple[int, bool]:
+    """Send a claimed batch on one connection; (mails sent, whether SMTP was reachable)."""
+    sent, smtp = 0, None
+    try:
+        for n, mail in enumerate(batch):
             try:
-                smtp.send_message(to_message(mail, settings))
-                results[mail.id] = None
-            except (OSError, ValueError, smtplib.SMTPException) as e:
-                results[mail.id] = f"smtp: {e}"
-    return results
+                msg = to_message(mail, settings)
+            except emails.InvalidEmail as e:
+                _record_failure(db, settings, mail, f"address: {e}", permanent=True)
+                continue
+            if smtp is None:
+                try:
+                    smtp = _smtp(settings)
+                except (OSError, smtplib.SMTPException) as e:
+                    error = f"smtp {settings.smtp_host}:{settings.smtp_port}: {e}"
+                    for waiting in batch[n:]:
+                        _record_failure(db, settings, waiting, error, permanent=False)
+                    return sent, False
+            try:
+                smtp.send_message(msg)
+            except (OSError, smtplib.SMTPException) as e:
+                permanent, usable = _refusal(e)
+                _record_failure(db, settings, mail, f"smtp: {e}", permanent=permanent)
+                if not usable:
+                    smtp.close()
+                    smtp = None
+            else:
+                _record_sent(db, settings, mail)
+                sent += 1
+    finally:
+        if smtp is not None:
+            _quit(smtp)
+    return sent, True
 
 
-def deliver_pending(db: Database, settings: Settings) -> int:
-    """Send every unsent mail once; returns how many went out. Safe to run concurrently."""
+def deliver_due(db: Database, settings: Settings) -> int:
+    """Send every mail due now, once; returns how many went out. Safe to run concurrently."""
     sent, after_id = 0, 0
-    while True:
-        mails, last_seen = _claim(db, settings, after_id)
-        if last_seen is None:
-            return sent
-        after_id = last_seen  # a mail that fails now waits for the next call
-        if mails:
-            results = _send_batch(settings, mails)
-            _record(db, settings, results)
-            sent += sum(1 for error in results.values() if error is None)
+    if not _any_due(db, settings):
+        return 0
+    while batch := _claim(db, settings, after_id):
+        after_id = batch[-1].id  # a mail that fails now waits for its next_attempt_at
+        if not settings.smtp_host:
+            sent += _deliver_to_outbox(db, settings, batch)
+            continue
+        done, reachable = _deliver_by_smtp(db, settings, batch)
+        sent += done
+        if not reachable:
+            break  # the rest waits: no point claiming more for a server that is down
+    return sent
 
 
-def list_mail(session: Session) -> list[dict]:
+def deliver_forever(db: Database, settings: Settings, stop: threading.Event) -> None:
+    """The deliverer loop (`mail deliver --loop`, the thread of `serve`) until `stop` is set."""
+    while not stop.is_set():
+        try:
+            deliver_due(db, settings)
+        except Exception:  # a database hiccup must not end the loop; the lease covers it
+            log.exception("mail delivery failed; trying again")
+        stop.wait(settings.mail_poll_seconds)
+
+
+def start_deliverer_thread(settings: Settings) -> threading.Event:
+    """One daemon thread delivering in this process, off the request pool; set to stop."""
+    stop = threading.Event()
+    db = Database(settings.database_url)
+    thread = threading.Thread(
+        target=deliver_forever, args=(db, settings, stop), name="libcli-mail", daemon=True
+    )
+    thread.start()
+    return stop
+
+
+# -- staff -----------------------------------------------------------------------------
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def list_mail(session: Session, state: str | None = None) -> list[dict]:
     """The outbox, oldest first, for `libcli-server mail list`."""
+    query = select(Mail).order_by(Mail.id)
+    if state is not None:
+        query = query.where(Mail.state == state)
     return [
         {
             "id": m.id,
             "to": m.to_addr,
             "subject": m.subject,
-            "date": m.created_at.isoformat(),
             "body": m.body,
-            "sent": m.sent_at is not None and m.error is None,
-            "sent_at": m.sent_at.isoformat() if m.sent_at and m.error is None else None,
-            "error": m.error,
             "kind": m.kind,
+            "state": m.state,
+            "attempts": m.attempts,
+            "last_error": m.last_error,
+            "message_id": m.message_id,
+            "created_at": _iso(m.created_at),
+            "next_attempt_at": _iso(m.next_attempt_at),
+            "sent_at": _iso(m.sent_at),
         }
-        for m in session.scalars(select(Mail).order_by(Mail.id))
+        for m in session.scalars(query)
     ]
+
+
+def retry(session: Session, settings: Settings, ids: list[int]) -> list[int]:
+    """Put failed mails back in the queue, due now, with a fresh count of attempts."""
+    retried = session.scalars(
+        update(Mail)
+        .where(Mail.id.in_(ids), Mail.state == FAILED)
+        .values(state=QUEUED, attempts=0, next_attempt_at=settings.now(), claimed_at=None)
+        .returning(Mail.id)
+    ).all()
+    return sorted(retried)

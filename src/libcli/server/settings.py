@@ -40,6 +40,12 @@ class Settings:
     # The reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For
     # names the client; empty: the header is ignored and the peer is the client.
     trusted_proxies: str = ""
+    # Mail delivery (docs/mail.md): a claim older than the lease is retaken; temporary
+    # failures wait retry * 2**(attempts-1); `serve` runs one deliverer thread unless off.
+    mail_lease_seconds: int = 600
+    mail_retry_seconds: int = 60
+    mail_poll_seconds: float = 5.0
+    mail_deliver_in_serve: bool = True
     profile: LibraryProfile = field(default_factory=load_profile)
     clock: Clock = field(default_factory=Clock)
 
@@ -82,6 +88,10 @@ def load_settings(database_url: str | None = None) -> Settings:
         global_window_seconds=int(env("LIBCLI_SERVER_GLOBAL_WINDOW_SECONDS") or 60),
         address_reset_requests=int(env("LIBCLI_SERVER_ADDRESS_RESET_REQUESTS") or 100),
         trusted_proxies=(env("LIBCLI_SERVER_TRUSTED_PROXIES") or "").strip(),
+        mail_lease_seconds=int(env("LIBCLI_SERVER_MAIL_LEASE_SECONDS") or 600),
+        mail_retry_seconds=int(env("LIBCLI_SERVER_MAIL_RETRY_SECONDS") or 60),
+        mail_poll_seconds=float(env("LIBCLI_SERVER_MAIL_POLL_SECONDS") or 5),
+        mail_deliver_in_serve=(env("LIBCLI_SERVER_MAIL_DELIVER_IN_SERVE") or "1") in _YES,
         profile=load_profile(profile_path) if profile_path else load_profile(),
         clock=Clock(dt.timedelta(seconds=float(env("LIBCLI_SERVER_CLOCK_OFFSET") or 0))),
     )

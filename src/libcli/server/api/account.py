@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, Response
+from fastapi import APIRouter, Response
 
-from libcli.server import mail
 from libcli.server.api import schemas
 from libcli.server.api.deps import ClientAddress, Config, CurrentPatron, Db
 from libcli.server.service import accounts
@@ -29,7 +28,6 @@ def change_password(
     caller: CurrentPatron,
     db: Db,
     settings: Config,
-    tasks: BackgroundTasks,
     client: ClientAddress,
 ):
     accounts.change_password(
@@ -41,7 +39,6 @@ def change_password(
         keep_session=caller.token_hash,
         client=client,
     )
-    tasks.add_task(mail.deliver_pending, db, settings)
 
 
 @router.put("/me/email", response_model=schemas.PatronOut)
@@ -50,11 +47,9 @@ def change_email(
     caller: CurrentPatron,
     db: Db,
     settings: Config,
-    tasks: BackgroundTasks,
     client: ClientAddress,
 ):
     patron = accounts.change_email(
         db, settings, caller.card, body.email, body.current_password, client=client
     )
-    tasks.add_task(mail.deliver_pending, db, settings)
     return {"card": patron.card, "name": patron.name, "email": patron.email, "phone": patron.phone}

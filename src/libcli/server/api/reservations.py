@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Path, Response
+from fastapi import APIRouter, Path, Response
 
-from libcli.server import mail
 from libcli.server.api import schemas
 from libcli.server.api.deps import Config, CurrentPatron, Db
 from libcli.server.service import reservations
@@ -22,7 +21,6 @@ def reserve(
     caller: CurrentPatron,
     db: Db,
     settings: Config,
-    tasks: BackgroundTasks,
 ):
     with db.write() as session:
         result = reservations.place(
@@ -34,7 +32,6 @@ def reserve(
             contact=body.contact,
             email_confirmation=body.email_confirmation,
         )
-    tasks.add_task(mail.deliver_pending, db, settings)
     return result
 
 
@@ -50,8 +47,6 @@ def cancel(
     caller: CurrentPatron,
     db: Db,
     settings: Config,
-    tasks: BackgroundTasks,
 ):
     with db.write() as session:
         reservations.cancel(session, settings, caller.card, reservation_id)
-    tasks.add_task(mail.deliver_pending, db, settings)

@@ -40,11 +40,6 @@ class Context:
     def today(self, given: dt.datetime | None) -> dt.date:
         return _date(given) or self.settings.today()
 
-    def deliver_mail(self) -> None:
-        from libcli.server import mail
-
-        mail.deliver_pending(self.db, self.settings)
-
 
 def command(group: click.Group, *args, **kwargs):
     """A console command: `--database` on each, library refusals as one-line errors."""

@@ -30,7 +30,6 @@ def checkin(ctx: Context, barcode: str, at: str | None, date) -> None:
 
     with ctx.db.write() as session:
         result = circulation.checkin(session, ctx.settings, barcode, at, ctx.today(date))
-    ctx.deliver_mail()
     if result["reservation_id"]:
         click.echo(
             f"{barcode}: {result['reservation_status']} for reservation "

@@ -37,7 +37,6 @@ def hold_place(ctx: Context, card: str, title_id: str, pickup: str, contact: str
             today=ctx.today(date),
             now=now,
         )
-    ctx.deliver_mail()
     for r in result["reserved"]:
         click.echo(f"reservation {r['reservation_id']}: {r['title']} (position {r['position']})")
     for s in result["skipped"]:
@@ -55,7 +54,6 @@ def hold_cancel(ctx: Context, reservation_id: int, date) -> None:
         reservations.cancel(
             session, ctx.settings, None, reservation_id, by_staff=True, today=ctx.today(date)
         )
-    ctx.deliver_mail()
     click.echo(f"reservation {reservation_id} cancelled")
 
 

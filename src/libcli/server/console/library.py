@@ -33,6 +33,10 @@ def _serve(settings, host: str, port: int, workers: int) -> None:
 
     os.environ["LIBCLI_SERVER_DATABASE_URL"] = settings.database_url
     os.environ.setdefault("LIBCLI_SERVER_PUBLIC_URL", f"http://{host}:{port}")
+    if settings.mail_deliver_in_serve:
+        from libcli.server import mail
+
+        mail.start_deliverer_thread(settings)  # one thread in this process, not per worker
     uvicorn.run(
         "libcli.server.api.app:app_from_env",
         factory=True,
@@ -86,7 +90,6 @@ def demo(host: str, port: int, data_dir: str | None, no_serve: bool) -> None:
     from libcli.server.demo import load_demo
 
     patrons = load_demo(ctx.db, ctx.settings, ctx.settings.today())
-    ctx.deliver_mail()
     click.echo(f"Demo library: {ctx.settings.profile.name_ja} ({ctx.settings.profile.name_en})")
     click.echo(f"Database: {db_file}")
     click.echo(f"Server: http://{host}:{port}")
@@ -126,5 +129,4 @@ def run_daily(ctx: Context, date) -> None:
     from libcli.server.service.daily import run_daily as job
 
     result = job(ctx.db, ctx.settings, ctx.today(date))
-    ctx.deliver_mail()
     click.echo(f"{result['date']}: {result['expired']} expired, {result['promoted']} promoted")

@@ -243,10 +243,17 @@ class Mail(Base):
     body: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # Delivery (mail.py, docs/mail.md): queued -> sending -> sent, or back to queued with
+    # a later next_attempt_at, or failed; a `sending` claim older than the lease is retaken.
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(255))
 
-    __table_args__ = (Index("mail_unsent", "sent_at"),)
+    __table_args__ = (Index("mail_due", "state", "next_attempt_at"),)
 
 
 class Throttle(Base):

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, BackgroundTasks, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
-from libcli.server import mail, security, throttle
+from libcli.server import security, throttle
 from libcli.server.api.deps import ClientAddress, Config, Db
 from libcli.server.db.models import PasswordReset
 from libcli.server.errors import LibraryError, message
@@ -120,10 +120,6 @@ def redirect(request: Request, settings: Settings, path: str, lang: str) -> Redi
     return _harden(RedirectResponse(path, status_code=303), request, settings, lang)
 
 
-def _deliver_later(tasks: BackgroundTasks, db: Db, settings: Settings) -> None:
-    tasks.add_task(mail.deliver_pending, db, settings)
-
-
 # -- the password reset page (R17) -----------------------------------------------------
 
 
@@ -209,7 +205,6 @@ def forgot_submit(
     request: Request,
     db: Db,
     settings: Config,
-    tasks: BackgroundTasks,
     client: ClientAddress,
     card: FormText = "",
     email: FormText = "",
@@ -232,7 +227,6 @@ def forgot_submit(
             error=message(refusal.code, lang),
             status_code=refusal.status,
         )
-    _deliver_later(tasks, db, settings)
     return render(request, settings, "forgot.html", lang, switch="/reset/request", sent=True)
 
 
@@ -371,7 +365,6 @@ def cancel_submit(
     request: Request,
     db: Db,
     settings: Config,
-    tasks: BackgroundTasks,
     reservation: FormText = "",
     csrf: FormText = "",
     confirm: FormText = "",
@@ -415,5 +408,4 @@ def cancel_submit(
             status_code=refusal.status,
             phone_hint=refusal.code == "ready_cannot_cancel",
         )
-    _deliver_later(tasks, db, settings)  # the copy it held may now be ready for the next
     return redirect(request, settings, "/status?notice=cancelled", lang)
