@@ -293,3 +293,60 @@ def test_two_deliverers_at_once_over_500_mails_send_each_exactly_once(
     ids = handler.message_ids()
     assert len(ids) == len(set(ids)) == 500
     assert {m["state"] for m in states(db)} == {"sent"}
+
+
+# -- serve delivers in one thread of its own -------------------------------------------
+
+
+def states_of(server) -> set[str]:
+    return {m["state"] for m in server.mails()}
+
+
+def test_a_hanging_smtp_server_does_not_slow_requests_of_serve(tmp_path, clock):
+    """The deliverer of `serve` is one thread off the request pool: while it waits on an
+    SMTP server that never greets (30 s timeout), search and a reset request answer."""
+    import socket
+    import urllib.request
+
+    from tests.conftest import make_database, start_live_server
+
+    hanging = socket.socket()  # listens, never accepts: the connection opens, no greeting
+    hanging.bind(("127.0.0.1", 0))
+    hanging.listen(16)
+    url, cleanup = make_database("sqlite", tmp_path)
+    server = start_live_server(
+        url,
+        tmp_path,
+        clock,
+        LIBCLI_SERVER_SMTP_HOST="127.0.0.1",
+        LIBCLI_SERVER_SMTP_PORT=str(hanging.getsockname()[1]),
+    )
+    try:
+        server.console("patron", "add", A, "--name", "青森 花子", "--email", "hanako@example.com")
+        server.console("patron", "issue-password", A, "--password-stdin", input="x" * 16 + "\n")
+        request = urllib.request.Request(
+            f"{server.url}/api/v1/password-reset",
+            data=json.dumps({"card": A, "email": "hanako@example.com"}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 202
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and "sending" not in states_of(server):
+            time.sleep(0.2)
+        assert "sending" in states_of(server)  # the deliverer waits on SMTP now
+        for _ in range(3):
+            started = time.monotonic()
+            search = f"{server.url}/api/v1/catalog/search?q=%E3%81%93%E3%81%93%E3%82%8D"
+            with urllib.request.urlopen(search, timeout=30) as response:
+                assert response.status == 200
+            assert time.monotonic() - started < 5  # generous: the SMTP hang is 30 s
+        started = time.monotonic()
+        with urllib.request.urlopen(request, timeout=30) as response:  # queues one more
+            assert response.status == 202
+        assert time.monotonic() - started < 5
+    finally:
+        server.stop()
+        hanging.close()
+        cleanup()
