@@ -107,7 +107,13 @@ DOMAINS = [
     Domain(
         "libcli_server",
         SRC / "server" / "locale",
-        [Source(SRC / "server", [("**.py", "python")], "src/libcli/server")],
+        [
+            Source(
+                SRC / "server",
+                [("**.py", "python"), ("mail_templates/**.txt", "jinja2")],
+                "src/libcli/server",
+            )
+        ],
     ),
 ]
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import logging
 import os
 import re
@@ -34,12 +35,14 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from pathlib import Path
 
+import jinja2
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from libcli.server import emails
 from libcli.server.db.models import Mail
 from libcli.server.db.session import Database
+from libcli.server.i18n import LANGUAGES, N_, _
 from libcli.server.settings import Settings
 
 QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
@@ -54,237 +57,107 @@ REDACTED = "[removed-after-sending]"
 
 log = logging.getLogger("libcli.server.mail")
 
+# -- composing -------------------------------------------------------------------------
+# One Jinja2 template per kind (mail_templates/KIND.txt), rendered once per language with
+# `_` from the server's gettext domain: Japanese first, then English, then the signature.
+
+SUBJECTS = {
+    "reservation_confirmation": N_("Reservation received"),  # R10
+    "hold_ready": N_("Your reservation is ready"),  # R13
+    "email_changed": N_("Email address changed"),  # R15
+    "email_changed_notice": N_("Your email address was changed"),
+    "password_reset": N_("Resetting your password"),  # R17
+    "password_changed": N_("Your password was changed"),
+}
 CONTACT_NAMES = {  # R13
-    "phone": ("電話", "Phone call"),
-    "email": ("メール", "Email"),
-    "ring": ("着信のみ", "Ring only (a missed call, no need to call back)"),
-    "voicemail": ("留守電", "Voicemail message"),
-    "none": ("連絡不要", "No contact (please check your usage status)"),
+    "phone": N_("Phone call"),
+    "email": N_("Email"),
+    "ring": N_("Ring only (a missed call, no need to call back)"),
+    "voicemail": N_("Voicemail message"),
+    "none": N_("No contact (please check your usage status)"),
 }
 _WEEKDAYS_JA = "月火水木金土日"
 
 
-# -- composing -------------------------------------------------------------------------
+@functools.cache
+def _templates() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("libcli.server", "mail_templates"),
+        autoescape=False,  # plain text mail
+        undefined=jinja2.StrictUndefined,  # missing context is a programming error
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
 
 
-def _date_ja(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日({_WEEKDAYS_JA[day.weekday()]})"
-
-
-def _date_en(day: dt.date) -> str:
+def _date(day: dt.date, lang: str) -> str:
+    if lang == "ja":
+        return f"{day.year}年{day.month}月{day.day}日({_WEEKDAYS_JA[day.weekday()]})"
     return f"{day:%A}, {day.day} {day:%B %Y}"
 
 
-def _point_names(settings: Settings, code: str) -> tuple[str, str]:
-    point = settings.profile.point(code)
-    return point.name_ja, point.name_en
+_PHONE = N_("Phone")
+_NO_REPLIES = N_("This address only sends mail; replies are not read.")
 
 
 def _signature(settings: Settings) -> str:
     p = settings.profile
-    return (
-        "――――――――――――――――――――\n"
-        f"{p.name_ja} / {p.name_en}\n"
-        f"電話 / Phone: {p.phone}\n"
-        "このメールは送信専用です。ご返信いただいてもお答えできません。\n"
-        "This address only sends mail; replies are not read.\n"
-    )
+    phone = " / ".join(_(_PHONE, lang) for lang in LANGUAGES)
+    lines = ["――――――――――――――――――――", f"{p.name_ja} / {p.name_en}", f"{phone}: {p.phone}"]
+    lines += [_(_NO_REPLIES, lang) for lang in LANGUAGES]
+    return "\n".join(lines) + "\n"
 
 
-def _status_url(settings: Settings) -> str:
-    return f"{settings.public_url}/status"  # R18
+def _context(settings: Settings, kind: str, lang: str, context: dict) -> dict:
+    """What a template sees in `lang`: the library's and points' names, dates, contact."""
+    profile = settings.profile
+    values = dict(context)
+    values |= {
+        "library": profile.name_ja if lang == "ja" else profile.name_en,
+        "phone": profile.phone,
+        "status_url": f"{settings.public_url}/status",  # R18
+        "hold_days": profile.hold_days,
+        "date": lambda day: _date(day, lang),
+    }
+    if "pickup" in context:
+        point = profile.point(context["pickup"])
+        values["point"] = point.name_ja if lang == "ja" else point.name_en
+    if "contact" in context:
+        values["contact"] = _(CONTACT_NAMES[context["contact"]], lang)
+    if kind == "password_reset":
+        token = urllib.parse.quote(context["token"], safe="")
+        values["url"] = f"{settings.public_url}/reset?token={token}"  # R17
+    return values
 
 
-def _reservation_confirmation(
-    settings: Settings, *, patron_name: str, items: list[dict], pickup: str, contact: str
-) -> tuple[str, str]:
-    point_ja, point_en = _point_names(settings, pickup)
-    contact_ja, contact_en = CONTACT_NAMES[contact]
-    lines_ja = "\n".join(f"・{i['title']}(予約順位 {i['position']} 番)" for i in items)
-    lines_en = "\n".join(f"- {i['title']} (position in the queue: {i['position']})" for i in items)
-    subject = "予約受付のお知らせ / Reservation received"
-    body = f"""{patron_name} 様
-
-{settings.profile.name_ja}をご利用いただき、ありがとうございます。
-次の資料のご予約を承りました。
-
-{lines_ja}
-
-受取館: {point_ja}
-連絡方法: {contact_ja}
-
-ご用意ができましたら、ご指定の方法でお知らせします。
-予約の状況は次のページでご確認いただけます。
-{_status_url(settings)}
-「受取可」になる前でしたら、利用状況のページから予約を取り消せます。
-それ以降の取り消しはお電話({settings.profile.phone})でお願いします。
-
-Dear {patron_name},
-
-Thank you for using {settings.profile.name_en}. We have received your reservation of:
-
-{lines_en}
-
-Pickup at: {point_en}
-Contact: {contact_en}
-
-We will let you know as you asked when it is ready for you.
-You can check your reservations here:
-{_status_url(settings)}
-Until an item is ready for pickup you can cancel it on that page; after that, please
-phone us ({settings.profile.phone}).
-
-{_signature(settings)}"""
-    return subject, body
-
-
-def _hold_ready(
-    settings: Settings,
-    *,
-    patron_name: str,
-    title: str,
-    pickup: str,
-    pickup_deadline: dt.date | None,
-) -> tuple[str, str]:
-    point_ja, point_en = _point_names(settings, pickup)
-    days = settings.profile.hold_days
-    if pickup_deadline is not None:
-        until_ja = f"{_date_ja(pickup_deadline)}までにお受け取りください。"
-        until_en = f"Please collect it by {_date_en(pickup_deadline)}."
-    else:
-        until_ja = f"ご連絡日の翌日から開館日{days}日間お取り置きします。"
-        until_en = f"We keep it for {days} opening days from the day after we contact you."
-    subject = "予約資料のご用意ができました / Your reservation is ready"
-    body = f"""{patron_name} 様
-
-ご予約の資料のご用意ができました。
-
-資料名: {title}
-受取館: {point_ja}
-{until_ja}
-期限を過ぎますと、ご予約は自動的に取り消されます。
-お受け取りの際は利用者カードをお持ちください。
-
-予約の状況は次のページでご確認いただけます。
-{_status_url(settings)}
-
-Dear {patron_name},
-
-The item you reserved is ready for you.
-
-Title: {title}
-Pickup at: {point_en}
-{until_en}
-After that the reservation is cancelled automatically.
-Please bring your library card.
-
-You can check your reservations here:
-{_status_url(settings)}
-
-{_signature(settings)}"""
-    return subject, body
-
-
-def _email_changed(settings: Settings, *, patron_name: str, email: str) -> tuple[str, str]:
-    subject = "メールアドレス変更完了のお知らせ / Email address changed"  # R15
-    body = f"""{patron_name} 様
-
-メールアドレスの変更が完了しました。
-今後、{settings.profile.name_ja}からのお知らせは次のアドレスにお送りします。
-{email}
-
-お心当たりのない場合は、お手数ですが図書館までお電話ください。
-
-Dear {patron_name},
-
-Your email address has been changed. From now on, mail from
-{settings.profile.name_en} goes to:
-{email}
-
-If you did not change it, please phone the library.
-
-{_signature(settings)}"""
-    return subject, body
-
-
-def _email_changed_notice(settings: Settings, *, patron_name: str, email: str) -> tuple[str, str]:
-    subject = "メールアドレスが変更されました / Your email address was changed"
-    body = f"""{patron_name} 様
-
-利用者設定のメールアドレスが変更されたため、以前のアドレスにお知らせしています。
-新しいアドレス: {email}
-このアドレスには今後お知らせをお送りしません。
-お心当たりのない場合は、至急図書館までお電話ください。
-
-Dear {patron_name},
-
-The email address of your library account was changed; this note goes to the
-address used before. New address: {email}
-No more mail will be sent here. If you did not change it, please phone the library
-at once.
-
-{_signature(settings)}"""
-    return subject, body
-
-
-def _password_reset(
-    settings: Settings, *, patron_name: str, token: str, expires_minutes: int
-) -> tuple[str, str]:
-    url = f"{settings.public_url}/reset?token={urllib.parse.quote(token, safe='')}"  # R17
-    subject = "パスワード再設定のご案内 / Resetting your password"
-    body = f"""{patron_name} 様
-
-パスワード再設定のお申し込みを受け付けました。
-次のURLを開いて、新しいパスワードを設定してください。
-{url}
-
-このURLは{expires_minutes}分間、一度だけ有効です。
-お申し込みに心当たりのない場合は、このメールを破棄してください。
-パスワードは変更されません。
-
-Dear {patron_name},
-
-We received a request to reset your password. Open this URL to set a new one:
-{url}
-
-It works once, for {expires_minutes} minutes. If you did not ask for this, you can
-ignore this mail; your password stays as it is.
-
-{_signature(settings)}"""
-    return subject, body
-
-
-def _password_changed(settings: Settings, *, patron_name: str) -> tuple[str, str]:
-    subject = "パスワード変更のお知らせ / Your password was changed"
-    body = f"""{patron_name} 様
-
-パスワードが変更されました。
-お心当たりのない場合は、至急図書館までお電話ください。
-
-Dear {patron_name},
-
-The password of your library account has been changed.
-If you did not change it, please phone the library at once.
-
-{_signature(settings)}"""
-    return subject, body
-
-
-COMPOSERS = {
-    "reservation_confirmation": _reservation_confirmation,  # R10
-    "hold_ready": _hold_ready,  # R13
-    "email_changed": _email_changed,  # R15
-    "email_changed_notice": _email_changed_notice,
-    "password_reset": _password_reset,  # R17
-    "password_changed": _password_changed,
+_REQUIRED = {
+    "reservation_confirmation": {"patron_name", "items", "pickup", "contact"},
+    "hold_ready": {"patron_name", "title", "pickup", "pickup_deadline"},
+    "email_changed": {"patron_name", "email"},
+    "email_changed_notice": {"patron_name", "email"},
+    "password_reset": {"patron_name", "token", "expires_minutes"},
+    "password_changed": {"patron_name"},
 }
 
 
 def compose(settings: Settings, kind: str, **context) -> tuple[str, str]:
-    """Subject and body of a mail of `kind` (see COMPOSERS for the context each takes)."""
-    if kind not in COMPOSERS:
+    """Subject and body of a mail of `kind` (_REQUIRED says the context each takes)."""
+    if kind not in SUBJECTS:
         raise ValueError(f"unknown mail kind: {kind}")
-    return COMPOSERS[kind](settings, **context)
+    if set(context) != _REQUIRED[kind]:
+        raise TypeError(f"{kind} takes {sorted(_REQUIRED[kind])}, not {sorted(context)}")
+    template = _templates().get_template(f"{kind}.txt")
+    parts = []
+    for lang in LANGUAGES:
+
+        def gettext(message: str, _lang: str = lang, **values) -> str:
+            text = _(message, _lang)
+            return text % values if values else text
+
+        parts.append(template.render(_context(settings, kind, lang, context), _=gettext))
+    subject = " / ".join(_(SUBJECTS[kind], lang) for lang in LANGUAGES)
+    return subject, "\n".join(parts) + "\n" + _signature(settings)
 
 
 def _printable(text: object) -> str:
