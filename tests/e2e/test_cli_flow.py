@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -367,12 +368,29 @@ def test_r16_password_change(taro, library, tmp_path):
     taro.run("passwd", "--password-stdin", input=f"{NEW_PASSWORD}\n1\n", code=5)  # weak
 
 
+def delivered_bodies(server, kind: str, timeout: float = 20) -> list[str]:
+    """Bodies of the mails of `kind` that serve's deliverer wrote to the outbox folder."""
+    import email
+    from email import policy
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        files = sorted(server.outbox.glob(f"*-{kind}.eml"))
+        if files:
+            return [
+                email.message_from_bytes(f.read_bytes(), policy=policy.default).get_content()
+                for f in files
+            ]
+        time.sleep(0.1)
+    raise AssertionError(f"no {kind} mail delivered: {server.mails()}")
+
+
 def test_r17_forgotten_password_is_reset_from_the_mailed_url(library, tmp_path):
     taro = Patron(library.url, tmp_path / "taro", TARO)
     taro.run("passwd", "--forgot", "--card", TARO, "--email", "taro@example.jp")
     # the same answer when card and address do not match (R17)
     taro.run("passwd", "--forgot", "--card", TARO, "--email", "someone@example.jp")
-    bodies = [m["body"] for m in library.mails() if m["to"] == "taro@example.jp"]
+    bodies = delivered_bodies(library, "password_reset")  # a sent link leaves `mail list`
     urls = sorted({u for b in bodies for u in re.findall(r"\S+/reset\?token=[\w\-.~%]+", b)})
     assert len(urls) == 1, bodies
     assert not [m for m in library.mails() if m["to"] == "someone@example.jp"]
