@@ -145,13 +145,37 @@ end
 """
 
 
-def _wrk(url: str, seconds: int, script: Path | None = None, header: str | None = None) -> dict:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a server process and its workers, from their own
+    counters (what a request costs the machine, whatever else runs on it)."""
+    import psutil
+
+    root = psutil.Process(pid)
+    total = 0.0
+    for proc in (root, *root.children(recursive=True)):
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def _wrk(
+    url: str,
+    seconds: int,
+    script: Path | None = None,
+    header: str | None = None,
+    pid: int | None = None,
+) -> dict:
     argv = ["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency"]
     if script:
         argv += ["-s", str(script)]
     if header:
         argv += ["-H", header]
+    cpu_before = cpu_seconds(pid) if pid else 0.0
     out = subprocess.run([*argv, url], capture_output=True, text=True, check=True).stdout
+    cpu = cpu_seconds(pid) - cpu_before if pid else None
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     total = int(re.search(r"(\d+) requests in", out).group(1))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -164,12 +188,12 @@ def _wrk(url: str, seconds: int, script: Path | None = None, header: str | None 
         "non_2xx": int(bad.group(1)) if bad else 0,
         "socket_errors": errors.group(1) if errors else "",
         "p99_ms": float(p99.group(1)) * scale[p99.group(2)] if p99 else None,
+        "cpu_ms_per_request": 1000 * cpu / total if cpu is not None and total else None,
     }
 
 
-def throughput(
-    url: str, workdir: Path, tokens: dict, queries: list[str], workers: int, seconds: int
-) -> dict:
+def load_scripts(workdir: Path, tokens: dict, queries: list[str]) -> dict:
+    """What wrk sends for each measured request: (path, Lua script, header)."""
     import urllib.parse
 
     reserve_lua = workdir / "reserve_cancel.lua"
@@ -182,31 +206,50 @@ def throughput(
     quoted = ",".join(f'"{urllib.parse.quote(q)}"' for q in queries)
     search_lua.write_text(_SEARCH_LUA.replace("{QUERIES}", "{" + quoted + "}"))
     auth = f"Authorization: Bearer {tokens[PATRON]}"
+    return {
+        "GET /health": ("/health", None, None),
+        "GET status": ("/api/v1/status", None, auth),
+        "GET search": ("/", search_lua, None),
+        "reserve+cancel (pairs)": ("/", reserve_lua, None),
+    }
+
+
+def throughput(
+    url: str, workdir: Path, tokens: dict, queries: list[str], workers: int, seconds: int
+) -> dict:
+    requests = load_scripts(workdir, tokens, queries)
     results = {}
     with Server(url, workdir, workers=workers) as server:
+        pid = server.process.pid
         time.sleep(0.5 * workers)
         _wrk(f"{server.url}/health", 1)  # warm every worker
-        results["GET /health"] = _wrk(f"{server.url}/health", seconds)
-        results["GET status"] = _wrk(f"{server.url}/api/v1/status", seconds, header=auth)
-        results["GET search"] = _wrk(f"{server.url}/", seconds, script=search_lua)
-        pairs = _wrk(f"{server.url}/", seconds, script=reserve_lua)
+        for name, (path, script, header) in requests.items():
+            results[name] = _wrk(f"{server.url}{path}", seconds, script, header, pid)
+        pairs = results["reserve+cancel (pairs)"]
         pairs["rps"] = pairs["rps"] / 2  # one reserve and one cancel
-        results["reserve+cancel (pairs)"] = pairs
-        results["worker_peak_rss_mib"] = tree_peak_rss_mib(server.process.pid)
+        results["worker_peak_rss_mib"] = tree_peak_rss_mib(pid)
     return results
 
 
 def profile_under_load(
-    url: str, workdir: Path, tokens: dict, path: str, seconds: int
+    url: str,
+    workdir: Path,
+    tokens: dict,
+    request: str,
+    seconds: int,
+    queries: list[str] | None = None,
 ) -> list[tuple[str, float]]:
-    """py-spy samples of a one-worker server while wrk drives `path`: the functions where
-    the worker spends its time (share of samples, own frame), to explain a gap."""
+    """py-spy samples of a one-worker server while wrk drives `request` (a name of
+    load_scripts): the functions where the worker spends its time (share of samples,
+    own frame), to explain a gap."""
     import collections
     import shutil
 
     if not shutil.which(venv_bin("py-spy")):
         return []
+    path, script, header = load_scripts(workdir, tokens, queries or ["本"])[request]
     raw = workdir / "profile.txt"
+    raw.unlink(missing_ok=True)
     with Server(url, workdir, workers=1) as server:
         _wrk(f"{server.url}/health", 1)
         spy = subprocess.Popen(
@@ -228,8 +271,7 @@ def profile_under_load(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        header = f"Authorization: Bearer {tokens[PATRON]}"
-        _wrk(f"{server.url}{path}", seconds, header=header)
+        _wrk(f"{server.url}{path}", seconds, script, header)
         spy.wait(60)
     if not raw.exists():
         return []

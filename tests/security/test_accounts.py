@@ -500,7 +500,7 @@ def test_4_use_keeps_a_session_alive_until_the_absolute_limit(library, cheap_arg
     while when + step < absolute:
         when += step
         with library.db.write() as s:
-            _patron, row = accounts.authenticate(s, library.settings, token, when)
+            row = accounts.authenticate(s, library.settings, token, when)
             accounts.touch_session(s, row.token_hash, when)
     with library.db.read() as s, _refused("auth_required"):
         accounts.authenticate(s, library.settings, token, absolute)

@@ -8,6 +8,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Row
+from starlette.concurrency import run_in_threadpool
 
 from libcli.server.db.session import Database
 from libcli.server.errors import LibraryError
@@ -61,35 +63,60 @@ async def refuse_malformed_input(request: Request) -> None:
         raise LibraryError("invalid_request", "NUL characters are not allowed")
 
 
+def _lookup(db: Database, settings: Settings, token: str | None, now: dt.datetime) -> Row:
+    """The token lookup: one indexed read (accounts.authenticate) on a plain connection;
+    on PostgreSQL in autocommit, so no BEGIN and ROLLBACK round trips around it."""
+    with db.engine.connect() as connection:
+        if not db.is_sqlite:
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+        return accounts.authenticate(connection, settings, token, now)
+
+
+def _touch(db: Database, row: Row, now: dt.datetime) -> None:
+    """The idle clock, moved at most once a minute: one guarded UPDATE, so requests of
+    one session that race here write it once."""
+    with db.engine.execution_options(write=True).begin() as connection:
+        accounts.touch_session(connection, row.token_hash, now, unless_since=now - TOUCH_EVERY)
+
+
+def _caller(row: Row) -> Caller:
+    return Caller(row.card, row.name, row.email, row.phone, row.token_hash, row.expires_at)
+
+
 def caller_for(db: Database, settings: Settings, token: str | None) -> Caller:
     """The patron behind a session token (API bearer or page cookie); raises
     `auth_required`. The idle clock is moved at most once a minute, so a reader does not
     write on every request."""
     now = settings.now()
-    with db.read() as session:
-        patron, row = accounts.authenticate(session, settings, token, now)
-        caller = Caller(
-            patron.card, patron.name, patron.email, patron.phone, row.token_hash, row.expires_at
-        )
-        stale = row.last_used_at + TOUCH_EVERY < now
-    if stale:
-        with db.write() as session:
-            accounts.touch_session(session, caller.token_hash, now)
-    return caller
+    row = _lookup(db, settings, token, now)
+    if row.last_used_at + TOUCH_EVERY < now:
+        _touch(db, row, now)
+    return _caller(row)
 
 
-def current_patron(
+async def caller_async(db: Database, settings: Settings, token: str | None) -> Caller:
+    """caller_for for coroutines: the lookup is a short indexed read that waits for no
+    lock (WAL snapshot, MVCC), so it runs on the event loop without a hop to the thread
+    pool; the rare touch is a write that may wait for SQLite's lock, so it hops."""
+    now = settings.now()
+    row = _lookup(db, settings, token, now)
+    if row.last_used_at + TOUCH_EVERY < now:
+        await run_in_threadpool(_touch, db, row, now)
+    return _caller(row)
+
+
+async def current_patron(
     db: Db,
     settings: Config,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
-    return caller_for(db, settings, credentials.credentials if credentials else None)
+    return await caller_async(db, settings, credentials.credentials if credentials else None)
 
 
 CurrentPatron = Annotated[Caller, Depends(current_patron)]
 
 
-def optional_patron(db: Db, settings: Config, request: Request) -> Caller | None:
+async def optional_patron(db: Db, settings: Config, request: Request) -> Caller | None:
     """The patron when a valid token comes along (public routes then answer for them).
 
     The header is read directly: the schema keeps these routes public, where a missing
@@ -98,7 +125,7 @@ def optional_patron(db: Db, settings: Config, request: Request) -> Caller | None
     if scheme.lower() != "bearer" or not token.strip():
         return None
     try:
-        return caller_for(db, settings, token.strip())
+        return await caller_async(db, settings, token.strip())
     except LibraryError:
         return None
 

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, select, update
 from sqlalchemy.orm import Session as DbSession
 
 from libcli.server import emails, logs, mail, security, throttle
@@ -196,27 +196,55 @@ def login(
     return token, row, patron
 
 
+# The token lookup: one read by the session's primary key, joined to its patron, only
+# the columns a caller needs (no ORM objects on the path of every request).
+_session, _patron = Session.__table__, Patron.__table__
+_SESSION_HOLDER = (
+    select(
+        _patron.c.card,
+        _patron.c.name,
+        _patron.c.email,
+        _patron.c.phone,
+        _session.c.token_hash,
+        _session.c.expires_at,
+        _session.c.last_used_at,
+    )
+    .join_from(_session, _patron, _patron.c.card == _session.c.card)
+    .where(_session.c.token_hash == bindparam("token_hash"))
+)
+
+
 def authenticate(
-    session: DbSession, settings: Settings, token: str | None, now: dt.datetime | None = None
-) -> tuple[Patron, Session]:
-    """The patron behind a bearer token; idle and absolute expiry are enforced here."""
+    session: DbSession | Connection,
+    settings: Settings,
+    token: str | None,
+    now: dt.datetime | None = None,
+) -> Row:
+    """The patron behind a bearer token (card, name, email, phone) and its session
+    (token_hash, expires_at, last_used_at); idle and absolute expiry are enforced here."""
     now = now or settings.now()
     if not token:
         raise LibraryError("auth_required")
-    row = session.get(Session, security.token_hash(token))
+    row = session.execute(_SESSION_HOLDER, {"token_hash": security.token_hash(token)}).first()
     idle = dt.timedelta(minutes=settings.session_idle_minutes)
     if row is None or row.expires_at <= now or row.last_used_at + idle <= now:
         raise LibraryError("auth_required")
-    patron = session.get(Patron, row.card)
-    if patron is None:
-        raise LibraryError("auth_required")
-    return patron, row
+    return row
 
 
-def touch_session(session: DbSession, token_hash: str, now: dt.datetime) -> None:
-    session.execute(
-        update(Session).where(Session.token_hash == token_hash).values(last_used_at=now)
-    )
+def touch_session(
+    session: DbSession | Connection,
+    token_hash: str,
+    now: dt.datetime,
+    *,
+    unless_since: dt.datetime | None = None,
+) -> None:
+    """Move a session's idle clock to `now`; with `unless_since`, only when it was last
+    moved before then (concurrent requests of one session then write it once)."""
+    query = update(_session).where(_session.c.token_hash == token_hash)
+    if unless_since is not None:
+        query = query.where(_session.c.last_used_at < unless_since)
+    session.execute(query.values(last_used_at=now))
 
 
 def logout_hash(session: DbSession, token_hash: str) -> None:
