@@ -91,3 +91,50 @@ def test_8_twenty_concurrent_sqlite_writers_get_answers_or_503_never_500(live_se
     with db.read() as s:
         assert violations(s, 10) == []
     db.dispose()
+
+
+class _Killed(BaseException):
+    """The job's process ending between two batches: no code of it runs after."""
+
+
+def test_r14_run_daily_killed_between_batches_then_run_again(live_server_any):
+    import datetime as dt
+
+    from sqlalchemy import func, select
+
+    from libcli.server.db.models import Reservation
+    from libcli.server.service import reservations
+    from libcli.server.service.daily import run_daily
+
+    server = live_server_any
+    settings, db, cards = queued_library(
+        server.database_url, patrons=6, titles=6, clock=server.clock
+    )
+    today = settings.today()
+    with db.write() as s:
+        for n, card in enumerate(cards):
+            for who in (card, cards[(n + 1) % 6]):
+                reservations.place(s, settings, who, [f"R-{n:02d}"], pickup="main", contact="none")
+    for n in range(6):
+        server.console("checkin", f"R-{n:02d}-1", "--at", "main", "--date", today.isoformat())
+    after_deadline = today + dt.timedelta(days=19)  # 10 open days and any closed ones
+
+    def kill(_count):
+        raise _Killed
+
+    with pytest.raises(_Killed):
+        run_daily(db, settings, after_deadline, batch=2, after_batch=kill)
+
+    def count(status):
+        with db.read() as s:
+            return s.scalar(select(func.count()).where(Reservation.status == status))
+
+    with db.read() as s:
+        assert violations(s, settings.profile.reservation_limit) == []
+    assert (count("expired"), count("ready")) == (2, 6)  # one whole batch, no more
+    result = run_daily(db, settings, after_deadline, batch=2)
+    assert (result["expired"], result["promoted"]) == (4, 4)
+    with db.read() as s:
+        assert violations(s, settings.profile.reservation_limit) == []
+    assert (count("expired"), count("ready"), count("waiting")) == (6, 6, 0)
+    db.dispose()

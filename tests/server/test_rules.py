@@ -6,7 +6,7 @@ from libcli.server.rules.holds import (
     arrival_status,
     can_cancel_online,
     contact_day_on_ready,
-    is_expired,
+    expired,
     pickup_deadline,
 )
 from libcli.server.rules.patron import can_receive_mail, contact_refusal, reservation_refusal
@@ -100,8 +100,26 @@ def test_r14_ten_open_days_from_the_day_after_contact():
     assert pickup_deadline(dt.date(2026, 12, 1), mondays, 10) == dt.date(2026, 12, 12)
 
 
+def _expires(status: str, deadline: dt.date | None, today: dt.date) -> bool:
+    """The R14 condition as the daily job runs it: SQL, here on an in-memory SQLite."""
+    from sqlalchemy import Column, Date, MetaData, String, Table, create_engine, insert, select
+
+    hold = Table("hold", MetaData(), Column("status", String), Column("deadline", Date))
+    engine = create_engine("sqlite://")
+    with engine.begin() as conn:
+        hold.metadata.create_all(conn)
+        conn.execute(insert(hold).values(status=status, deadline=deadline))
+        found = conn.scalar(
+            select(select(hold).where(expired(hold.c.status, hold.c.deadline, today)).exists())
+        )
+    engine.dispose()
+    return found
+
+
 def test_r14_cancelled_on_the_eleventh_day():
     deadline = dt.date(2026, 12, 11)
-    assert not is_expired(deadline, deadline)
-    assert is_expired(deadline, deadline + dt.timedelta(days=1))
-    assert not is_expired(None, deadline)
+    assert not _expires("ready", deadline, deadline)
+    assert _expires("ready", deadline, deadline + dt.timedelta(days=1))
+    assert not _expires("ready", None, deadline)
+    for status in ("waiting", "in_transit", "fulfilled", "cancelled", "expired"):
+        assert not _expires(status, deadline, deadline + dt.timedelta(days=1))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from sqlalchemy import ColumnElement, and_
+
 ACTIVE = ("waiting", "in_transit", "ready")
 # Contact methods where the contact day is the day the hold becomes ready; for the
 # others it is the day staff record the call (`libcli-server contacted`).
@@ -38,6 +40,7 @@ def pickup_deadline(
     return day
 
 
-def is_expired(deadline: dt.date | None, today: dt.date) -> bool:
-    """R14: uncollected after the deadline, the hold is cancelled (on the 11th day)."""
-    return deadline is not None and today > deadline
+def expired(status: ColumnElement, deadline: ColumnElement, today: dt.date) -> ColumnElement:
+    """R14: a ready hold not collected by its deadline is cancelled on the day after (the
+    11th open day). A condition over reservation columns: the daily job runs it in SQL."""
+    return and_(status == "ready", deadline < today)

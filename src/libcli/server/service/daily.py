@@ -3,35 +3,66 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from sqlalchemy import select, text, update
 
 from libcli.server.db.models import Reservation
 from libcli.server.db.session import Database
+from libcli.server.rules.holds import expired
 from libcli.server.service import holds
 from libcli.server.settings import Settings
 
-_ADVISORY_LOCK = 0x11B_C11  # one run-daily at a time across every server on the database
+_ADVISORY_LOCK = 0x11B_C11  # one run-daily batch at a time across every server
+BATCH = 1000  # holds per transaction: each commit lets patrons' writes in (SQLite lock)
 
 
-def run_daily(db: Database, settings: Settings, today: dt.date) -> dict:
+def run_daily(
+    db: Database,
+    settings: Settings,
+    today: dt.date,
+    *,
+    batch: int = BATCH,
+    after_batch: Callable[[int], None] | None = None,
+) -> dict:
     """Idempotent: a second run on the same day finds nothing left to do.
 
-    Two servers running it at once are serialised (SQLite: BEGIN IMMEDIATE;
-    PostgreSQL: a transaction-scoped advisory lock)."""
+    The job works in short transactions: each batch expires up to `batch` holds and
+    gives their copies to the next in the queue, then commits. A batch is whole or
+    absent, so a job killed between batches leaves every invariant holding, and running
+    it again finishes the work. Two servers running it at once are serialised batch by
+    batch (SQLite: BEGIN IMMEDIATE; PostgreSQL: a transaction-scoped advisory lock), and
+    each batch re-reads what is still to expire, so a hold is expired once.
+    `after_batch` is told the count of each committed batch (progress, tests)."""
+    total_expired = total_promoted = 0
+    while True:
+        count, promoted = _expire_batch(db, settings, today, batch)
+        if not count:
+            break
+        total_expired += count
+        total_promoted += promoted
+        if after_batch:
+            after_batch(count)
+    return {"date": today.isoformat(), "expired": total_expired, "promoted": total_promoted}
+
+
+def _expire_batch(db: Database, settings: Settings, today: dt.date, size: int) -> tuple[int, int]:
+    """One transaction: up to `size` holds past their deadline expire (R14) and their
+    copies go to the next in each queue (R22)."""
+    due = expired(Reservation.status, Reservation.pickup_deadline, today)
     with db.write() as session:
         if not db.is_sqlite:
             session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK})
-        holds.lock_titles(
-            session,
-            select(Reservation.title_id).where(
-                Reservation.status == "ready", Reservation.pickup_deadline < today
-            ),
-        )
-        expired = (
+        ids = session.scalars(
+            select(Reservation.id).where(due).order_by(Reservation.id).limit(size)
+        ).all()
+        if not ids:
+            return 0, 0
+        holds.lock_titles(session, select(Reservation.title_id).where(Reservation.id.in_(ids)))
+        barcodes = (
             session.execute(
                 update(Reservation)
-                .where(Reservation.status == "ready", Reservation.pickup_deadline < today)
+                .where(Reservation.id.in_(ids), due)
                 .values(status="expired", closed_on=today)
                 .returning(Reservation.copy_barcode)
                 .execution_options(synchronize_session=False)
@@ -39,6 +70,5 @@ def run_daily(db: Database, settings: Settings, today: dt.date) -> dict:
             .scalars()
             .all()
         )
-        freed = [b for b in expired if b]
-        promoted = holds.assign_copies(session, settings, freed, today)
-    return {"date": today.isoformat(), "expired": len(expired), "promoted": len(promoted)}
+        promoted = holds.assign_copies(session, settings, [b for b in barcodes if b], today)
+    return len(barcodes), len(promoted)
