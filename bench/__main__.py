@@ -14,6 +14,7 @@ catalogue at ../shared/data/aozora_works.csv, PostgreSQL at LIBCLI_TEST_POSTGRES
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import shutil
 import sys
@@ -124,14 +125,17 @@ def main(argv: list[str] | None = None) -> int:
                     workers,
                     seconds,
                 )
-            step("5. profile of GET status under load (py-spy)")
-            results["profile_status"] = live.profile_under_load(
-                libraries["sqlite"].url,
-                workdir,
-                results["tokens"]["sqlite"],
-                "/api/v1/status",
-                3 if quick else 6,
-            )
+            results["profiles"] = {}
+            for name in ("GET status", "GET search", "reserve+cancel (pairs)"):
+                step(f"5. profile of {name} under load (py-spy)")
+                results["profiles"][name] = live.profile_under_load(
+                    libraries["sqlite"].url,
+                    workdir,
+                    results["tokens"]["sqlite"],
+                    name,
+                    3 if quick else 6,
+                    queries,
+                )
 
         if "daily" in parts:
             holds = 10_000 if quick else 100_000
@@ -141,6 +145,10 @@ def main(argv: list[str] | None = None) -> int:
                 db = data.fresh_db(backend, workdir, "daily")
                 made.append(db)
                 results["daily"][backend] = daily.run(db, holds, workdir)
+            step(f"6. reserve + cancel while run-daily works through {holds} holds, sqlite")
+            db = data.fresh_db("sqlite", workdir, "daily_load")
+            made.append(db)
+            results["daily_under_load"] = daily.under_load(db, holds, workdir, 4 if quick else 10)
     finally:
         for db in made:
             db.drop()
@@ -148,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
 
     results["seconds"] = time.perf_counter() - began
     out = Path(args.out)
+    dump = Path(tempfile.gettempdir()) / "libcli-bench-results.json"
+    dump.write_text(json.dumps(results, default=str))  # the figures, should the report fail
+    step(f"results in {dump}")
     report.write(results, out / "benchmarks.md", out / "benchmarks.png")
     step(f"wrote {out / 'benchmarks.md'} and {out / 'benchmarks.png'}")
     print(shlex.join(["took", f"{results['seconds']:.0f}s"]))

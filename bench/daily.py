@@ -107,6 +107,70 @@ def build(db: BenchDb, holds: int, today: dt.date) -> None:
             conn.execute("VACUUM ANALYZE")
 
 
+def under_load(db: BenchDb, holds: int, workdir: Path, seconds: int) -> dict:
+    """The issue's question: while `libcli-server run-daily` (a real process) works
+    through `holds` ready holds, do patrons' reserve + cancel requests (wrk, 32
+    connections, on titles whose holds expire) still answer, p99 and non-2xx?"""
+    import subprocess
+    import threading
+
+    from bench import live
+    from bench.common import Server, venv_bin
+    from libcli.server.settings import load_settings
+
+    settings = replace(load_settings(db.url), data_dir=workdir, outbox_dir=workdir / "outbox")
+    today = settings.today()
+    build(db, holds, today)
+    tokens = _reservers(db.url, settings)
+    script = live.reserve_cancel_script(workdir, tokens, "D", min(600, holds // 2))
+    with Server(db.url, workdir) as server:
+        live._wrk(f"{server.url}/health", 1)
+        alone = live._wrk(f"{server.url}/", seconds, script, pid=server.process.pid)
+        daily: dict = {}
+
+        def job() -> None:
+            time.sleep(1)  # the load first, then the job in its midst
+            started = time.perf_counter()
+            done = subprocess.run(
+                [venv_bin("libcli-server"), "run-daily", "--date", today.isoformat()],
+                env=server.env,
+                capture_output=True,
+                text=True,
+            )
+            daily["seconds"] = time.perf_counter() - started
+            daily["output"] = (done.stdout or done.stderr).strip()[-300:]
+            daily["returncode"] = done.returncode
+
+        runner = threading.Thread(target=job)
+        runner.start()
+        load = live._wrk(f"{server.url}/", seconds, script, pid=server.process.pid)
+        runner.join()
+    return {
+        "holds": holds,
+        "load_seconds": seconds,
+        "reserve_cancel_alone": alone,
+        "reserve_cancel": load,
+        "daily": daily,
+    }
+
+
+def _reservers(url: str, settings) -> list[str]:
+    """32 patrons with a password, logged in: their session tokens."""
+    from libcli.server.db.session import Database
+    from libcli.server.service import accounts
+
+    db = Database(url)
+    cards = [f"2000000{n:02d}" for n in range(32)]
+    try:
+        with db.write() as s:
+            for card in cards:
+                accounts.add_patron(s, settings, card, "八戸 次郎", phone="0178-22-0266")
+                accounts.issue_password(s, settings, card, "bench-Password-2468")
+        return [accounts.login(db, settings, card, "bench-Password-2468")[0] for card in cards]
+    finally:
+        db.dispose()
+
+
 def run(db: BenchDb, holds: int, workdir: Path) -> dict:
     from libcli.server.db.session import Database
     from libcli.server.service.daily import run_daily

@@ -107,9 +107,17 @@ local ntitles = {NTITLES}
 local counter = 0
 local pending = {}
 local created = 0
+local threads = {}
 function setup(thread)
   thread:set("tid", created)  -- a global in the thread's own Lua state
   created = created + 1
+  table.insert(threads, thread)
+end
+unavailable = 0
+function done(summary, latency, requests)
+  local n = 0
+  for _, thread in ipairs(threads) do n = n + thread:get("unavailable") end
+  io.write(string.format("503 responses: %d\\n", n))
 end
 function request()
   if #pending > 0 then
@@ -121,13 +129,14 @@ function request()
   local n = (counter * 2 + (tid or 0)) % ntitles
   local token = tokens[(n % #tokens) + 1]
   local body = string.format(
-    '{"title_ids":["S%07d"],"pickup":"main","contact":"phone"}', n)
+    '{"title_ids":["{PREFIX}%07d"],"pickup":"main","contact":"phone"}', n)
   return wrk.format("POST", "/api/v1/reservations",
     {["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json"}, body)
 end
 function response(status, headers, body)
+  if status == 503 then unavailable = unavailable + 1 end
   local rid = string.match(body, '"reservation_id":%s*(%d+)')
-  local title = string.match(body, '"id":%s*"S(%d+)"')
+  local title = string.match(body, '"id":%s*"{PREFIX}(%d+)"')
   if rid and title then
     local n = tonumber(title)
     table.insert(pending, {rid, tokens[(n % #tokens) + 1]})
@@ -174,34 +183,45 @@ def _wrk(
     if header:
         argv += ["-H", header]
     cpu_before = cpu_seconds(pid) if pid else 0.0
-    out = subprocess.run([*argv, url], capture_output=True, text=True, check=True).stdout
+    done = subprocess.run([*argv, url], capture_output=True, text=True, check=True)
+    if script and done.stderr.strip():  # a broken script: wrk would send plain GETs
+        raise RuntimeError(f"wrk {script.name}: {done.stderr.strip()[-300:]}")
+    out = done.stdout
     cpu = cpu_seconds(pid) - cpu_before if pid else None
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     total = int(re.search(r"(\d+) requests in", out).group(1))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    unavailable = re.search(r"503 responses: (\d+)", out)
     scale = {"us": 0.001, "ms": 1, "s": 1000}
     return {
         "rps": rps,
         "requests": total,
         "non_2xx": int(bad.group(1)) if bad else 0,
+        "503": int(unavailable.group(1)) if unavailable else None,
         "socket_errors": errors.group(1) if errors else "",
         "p99_ms": float(p99.group(1)) * scale[p99.group(2)] if p99 else None,
         "cpu_ms_per_request": 1000 * cpu / total if cpu is not None and total else None,
     }
 
 
+def reserve_cancel_script(workdir: Path, tokens: list[str], prefix: str, titles: int) -> Path:
+    """wrk's Lua for reserve + cancel pairs over titles `prefix`0000000.. (`titles` of them)."""
+    script = workdir / f"reserve_cancel_{prefix}.lua"
+    script.write_text(
+        _RESERVE_CANCEL_LUA.replace("{TOKENS}", "{" + ",".join(f'"{t}"' for t in tokens) + "}")
+        .replace("{NTITLES}", str(titles))
+        .replace("{PREFIX}", prefix)
+    )
+    return script
+
+
 def load_scripts(workdir: Path, tokens: dict, queries: list[str]) -> dict:
     """What wrk sends for each measured request: (path, Lua script, header)."""
     import urllib.parse
 
-    reserve_lua = workdir / "reserve_cancel.lua"
-    reserve_lua.write_text(
-        _RESERVE_CANCEL_LUA.replace(
-            "{TOKENS}", "{" + ",".join(f'"{tokens[c]}"' for c in RESERVERS) + "}"
-        ).replace("{NTITLES}", str(ON_LOAN))
-    )
+    reserve_lua = reserve_cancel_script(workdir, [tokens[c] for c in RESERVERS], "S", ON_LOAN)
     search_lua = workdir / "search.lua"
     quoted = ",".join(f'"{urllib.parse.quote(q)}"' for q in queries)
     search_lua.write_text(_SEARCH_LUA.replace("{QUERIES}", "{" + quoted + "}"))
