@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 
 from sqlalchemy import select, text, update
@@ -15,6 +16,10 @@ from libcli.server.settings import Settings
 
 _ADVISORY_LOCK = 0x11B_C11  # one run-daily batch at a time across every server
 BATCH = 1000  # holds per transaction: each commit lets patrons' writes in (SQLite lock)
+# SQLite has no queue for its write lock: a waiting writer polls, at most every 100 ms.
+# Between batches the job stands back at least that long (and as long as its batch took),
+# so patrons' reservations are not starved by a job that takes the lock again at once.
+SQLITE_PAUSE_S = 0.1
 
 
 def run_daily(
@@ -36,6 +41,7 @@ def run_daily(
     `after_batch` is told the count of each committed batch (progress, tests)."""
     total_expired = total_promoted = 0
     while True:
+        started = time.monotonic()
         count, promoted = _expire_batch(db, settings, today, batch)
         if not count:
             break
@@ -43,6 +49,8 @@ def run_daily(
         total_promoted += promoted
         if after_batch:
             after_batch(count)
+        if db.is_sqlite and count == batch:  # a full batch: more may follow
+            time.sleep(max(SQLITE_PAUSE_S, time.monotonic() - started))
     return {"date": today.isoformat(), "expired": total_expired, "promoted": total_promoted}
 
 
