@@ -57,6 +57,8 @@ def write(results: dict, md_path: Path, png_path: Path) -> None:
     targets: list[list] = []
     add = lines.extend
     mode = "quick" if results["quick"] else "full"
+    if "--only" in results.get("command", ""):
+        mode = "partial (--only)"
     add(
         [
             "# Benchmarks",
