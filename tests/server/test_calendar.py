@@ -137,8 +137,9 @@ def test_month_view_lists_each_closed_day_with_its_reason(db):
         calendar.set_point_calendar(
             s, "main", weekly_closed=[0], closed_on_holidays=False, monday_holiday_shift=True
         )
-        assert calendar.close_days(s, "main", [D(2026, 11, 26), D(2026, 11, 27)]) == 2
-        assert calendar.close_days(s, "main", [D(2026, 11, 27)]) == 0  # already closed
+        profile = load_profile()
+        assert calendar.close_days(s, "main", [D(2026, 11, 26), D(2026, 11, 27)], profile).days == 2
+        assert calendar.close_days(s, "main", [D(2026, 11, 27)], profile).days == 0  # known
     with db.read() as s:
         days = calendar.closed_days_in_month(s, "main", 2026, 11)
         other_point = calendar.closed_days_in_month(s, "nango", 2026, 11)

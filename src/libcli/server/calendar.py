@@ -21,6 +21,10 @@ Calendar file (TOML), as read by `load_calendar_file`::
 
 A point named in the file (or every point, when there is an [all] table) gets its weekly
 settings replaced; closed dates are added to those already stored.
+
+Every change of a point's calendar made here (`close_days`, `open_days`, `apply_calendar`,
+`load_calendar_file`) ends by giving the ready holds of that point their R14 deadline
+anew, through the one path `service.holds.recompute_deadlines`.
 """
 
 from __future__ import annotations
@@ -31,8 +35,9 @@ import functools
 import tomllib
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from libcli.server.db.models import ClosedDate, PointCalendar
@@ -108,8 +113,20 @@ def set_point_calendar(
     session.flush()
 
 
-def close_days(session: Session, point: str, days: Iterable[dt.date]) -> int:
-    """Close `point` on the given days (year-end, inventory); returns how many were new."""
+class CalendarChange(NamedTuple):
+    """What a change of the calendar did: days closed or reopened, hold deadlines moved."""
+
+    days: int
+    holds: int
+
+
+def _deadlines_anew(session: Session, profile: LibraryProfile, points: Iterable[str]) -> int:
+    from libcli.server.service.holds import recompute_deadlines
+
+    return recompute_deadlines(session, profile.hold_days, points)
+
+
+def _add_closed(session: Session, point: str, days: Iterable[dt.date]) -> int:
     wanted = set(days)
     known = set(
         session.scalars(
@@ -120,6 +137,34 @@ def close_days(session: Session, point: str, days: Iterable[dt.date]) -> int:
         session.add(ClosedDate(point=point, day=day))
     session.flush()
     return len(wanted - known)
+
+
+def close_days(
+    session: Session, point: str, days: Iterable[dt.date], profile: LibraryProfile
+) -> CalendarChange:
+    """Close `point` on the given days (year-end, inventory); ready holds there get their
+    deadline anew (R14)."""
+    added = _add_closed(session, point, days)
+    return CalendarChange(added, _deadlines_anew(session, profile, [point]))
+
+
+def open_days(
+    session: Session, point: str, days: Iterable[dt.date], profile: LibraryProfile
+) -> CalendarChange:
+    """Undo closed days of `point` given by date (not its weekly days or holidays); ready
+    holds there get their deadline anew (R14)."""
+    wanted = set(days)
+    removed = session.execute(
+        delete(ClosedDate).where(ClosedDate.point == point, ClosedDate.day.in_(wanted))
+    ).rowcount
+    session.flush()
+    return CalendarChange(removed or 0, _deadlines_anew(session, profile, [point]))
+
+
+def still_closed(session: Session, point: str, days: Iterable[dt.date]) -> list[tuple]:
+    """Those of `days` on which `point` stays closed (its weekly day, a public holiday)."""
+    reason = _reason_for(session, point)
+    return [(day, why) for day in sorted(set(days)) if (why := reason(day)) is not None]
 
 
 def closed_days_in_month(
@@ -186,6 +231,7 @@ def apply_calendar(
             closed_on_holidays=bool(merged.get("closed_on_holidays", False)),
             monday_holiday_shift=bool(merged.get("monday_holiday_shift", False)),
         )
-        close_days(session, point, parse_days([*common.get("closed", []), *own.get("closed", [])]))
+        _add_closed(session, point, parse_days([*common.get("closed", []), *own.get("closed", [])]))
         configured.append(point)
+    _deadlines_anew(session, profile, configured)
     return configured

@@ -45,6 +45,10 @@ MESSAGES: dict[str, tuple[int, str]] = {
     "limit_reached": (422, N_("You have reached the reservation limit.")),
     "already_reserved": (409, N_("You already have a reservation for this title.")),
     "borrowed_by_you": (409, N_("You are borrowing this title right now.")),
+    "card_deactivated": (
+        403,
+        N_("This library card is no longer in use: please ask at the counter."),
+    ),
 }
 
 

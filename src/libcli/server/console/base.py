@@ -42,7 +42,9 @@ class Context:
 
 
 def command(group: click.Group, *args, **kwargs):
-    """A console command: `--database` on each, library refusals as one-line errors."""
+    """A console command: `--database` on each; every error one line in the staff's
+    language with an exit code per kind, never a traceback (console/output.py)."""
+    from libcli.server.console.output import guarded
 
     def decorate(fn):
         @group.command(*args, **kwargs)
@@ -54,23 +56,36 @@ def command(group: click.Group, *args, **kwargs):
             "Default: a SQLite file in the data directory.",
         )
         @functools.wraps(fn)
+        @guarded
         def run(database, **params):
-            from libcli.server.errors import LibraryError
-
-            ctx = Context(database)
-            try:
-                return fn(ctx, **params)
-            except LibraryError as exc:
-                raise click.ClickException(f"{exc.code}: {exc}") from None
+            return fn(Context(database), **params)
 
         return run
 
     return decorate
 
 
+def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Click's own words (Usage:, Error:) in the staff's language too, from `libcli`'s
+    catalogue, as `libcli` does."""
+    from libcli.i18n import set_language
+    from libcli.server.i18n import console_lang
+
+    if not ctx.resilient_parsing:
+        set_language(console_lang(value))
+    return value
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="libcli")
-def main() -> None:
+@click.option(
+    "--lang",
+    type=click.Choice(["ja", "en"]),
+    is_eager=True,
+    callback=_set_lang,
+    help="Language of messages (default: LIBCLI_LANG, then the locale).",
+)
+def main(lang: str | None) -> None:
     """The library backend of libcli: serve the reservation service and run the counter."""
 
 

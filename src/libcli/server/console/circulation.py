@@ -5,6 +5,9 @@ from __future__ import annotations
 import click
 
 from libcli.server.console.base import DATE, Context, command, main
+from libcli.server.console.output import say, t
+from libcli.server.console.terms import POINT
+from libcli.server.i18n import N_
 
 
 @command(main, "checkout")
@@ -17,12 +20,15 @@ def checkout(ctx: Context, card: str, barcode: str, date) -> None:
 
     with ctx.db.write() as session:
         loan = circulation.checkout(session, ctx.settings, card, barcode, ctx.today(date))
-        click.echo(f"{barcode} lent to {card}, due {loan.due_on.isoformat()}")
+        due = loan.due_on.isoformat()
+    say(t(N_("{barcode} lent to {card}, due {due}")).format(barcode=barcode, card=card, due=due))
 
 
 @command(main, "checkin")
 @click.argument("barcode")
-@click.option("--at", "at", help="Service point where it is checked in (default: its own).")
+@click.option(
+    "--at", "at", type=POINT, help="Service point where it is checked in (default: its own)."
+)
 @click.option("--date", type=DATE)
 def checkin(ctx: Context, barcode: str, at: str | None, date) -> None:
     """R22: a copy comes back or arrives; it goes to the first waiting reservation."""
@@ -31,23 +37,33 @@ def checkin(ctx: Context, barcode: str, at: str | None, date) -> None:
     with ctx.db.write() as session:
         result = circulation.checkin(session, ctx.settings, barcode, at, ctx.today(date))
     if result["reservation_id"]:
-        click.echo(
-            f"{barcode}: {result['reservation_status']} for reservation "
-            f"{result['reservation_id']} (pickup {result['pickup']})"
+        if result["reservation_status"] == "ready":
+            text = N_("{barcode}: ready for reservation {id}: put it on the hold shelf ({pickup})")
+        else:
+            text = N_("{barcode}: in transit for reservation {id}: send it to {pickup}")
+        say(t(text).format(barcode=barcode, id=result["reservation_id"], pickup=result["pickup"]))
+    elif result["state"] == "in_transit":
+        say(
+            t(N_("{barcode}: in transit: send it to {location}")).format(
+                barcode=barcode, location=result["location"]
+            )
         )
     else:
-        click.echo(f"{barcode}: {result['state']} at {result['location']}")
+        say(
+            t(N_("{barcode}: on the shelf at {location}")).format(
+                barcode=barcode, location=result["location"]
+            )
+        )
 
 
 @command(main, "contacted")
 @click.argument("reservation_id", type=int)
-@click.option("--date", type=DATE)
+@click.option("--date", type=DATE, help="Day of the call (default: today).")
 def contacted(ctx: Context, reservation_id: int, date) -> None:
     """Record the phone / ring / voicemail contact of a ready hold (R13, R14)."""
     from libcli.server.service import circulation
 
     with ctx.db.write() as session:
         hold_row = circulation.contacted(session, ctx.settings, reservation_id, ctx.today(date))
-        click.echo(
-            f"reservation {reservation_id}: keep until {hold_row.pickup_deadline.isoformat()}"
-        )
+        until = hold_row.pickup_deadline.isoformat()
+    say(t(N_("reservation {id}: keep until {until}")).format(id=reservation_id, until=until))

@@ -130,3 +130,6 @@ def run_daily(ctx: Context, date) -> None:
 
     result = job(ctx.db, ctx.settings, ctx.today(date))
     click.echo(f"{result['date']}: {result['expired']} expired, {result['promoted']} promoted")
+    from libcli.server.console.holds import report_awaiting_contact
+
+    report_awaiting_contact(ctx)

@@ -54,6 +54,8 @@ class Patron(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    #: set by `patron deactivate`: the card can no longer log in or reserve
+    deactivated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class Session(Base):

@@ -170,6 +170,8 @@ def _locked(patron: Patron, now: dt.datetime) -> bool:
 def _may_log_in(patron: Patron, settings: Settings, now: dt.datetime) -> bool:
     """Not locked, and the password issued by today (R2: usable from the day of issue)."""
     issued = patron.password_issued_on
+    if patron.deactivated_at is not None:
+        return False
     if issued is None or issued > settings.profile.day_of(now):
         return False
     return not _locked(patron, now)

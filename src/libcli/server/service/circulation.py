@@ -128,7 +128,53 @@ def contacted(
     hold = session.scalars(query.with_for_update()).first()
     if hold is None or hold.status != "ready":
         raise LibraryError("not_found", f"no ready reservation {reservation_id}")
+    if hold.ready_since is not None and today < hold.ready_since:
+        raise LibraryError(
+            "invalid_request",
+            f"reservation {reservation_id} became ready on {hold.ready_since.isoformat()}:"
+            " the contact cannot be before that day",
+            ready_since=hold.ready_since.isoformat(),
+        )
     hold.contacted_on = today
-    hold.pickup_deadline = holds.DeadlineBook(session, settings).deadline(hold.pickup, today)
+    hold.pickup_deadline = holds.DeadlineBook(session, settings.profile.hold_days).deadline(
+        hold.pickup, today
+    )
     session.flush()
     return hold
+
+
+def loan_list(
+    session: DbSession,
+    *,
+    card: str | None = None,
+    overdue_on: dt.date | None = None,
+) -> list[dict]:
+    """Open loans (貸出中), oldest due first; only those overdue on `overdue_on` if given."""
+    from libcli.server.db.models import Patron, Title
+
+    query = (
+        select(Loan, Copy, Title, Patron)
+        .join(Copy, Copy.barcode == Loan.barcode)
+        .join(Title, Title.id == Copy.title_id)
+        .join(Patron, Patron.card == Loan.card)
+        .where(Loan.returned_on.is_(None))
+        .order_by(Loan.due_on, Loan.id)
+    )
+    if card is not None:
+        query = query.where(Loan.card == card)
+    if overdue_on is not None:
+        query = query.where(Loan.due_on < overdue_on)
+    return [
+        {
+            "barcode": loan.barcode,
+            "id": title.id,
+            "title": title.title,
+            "card": loan.card,
+            "name": patron.name,
+            "point": copy.point,
+            "checked_out_on": loan.checked_out_on.isoformat(),
+            "due_date": loan.due_on.isoformat(),
+            "days_overdue": max((overdue_on - loan.due_on).days, 0) if overdue_on else None,
+        }
+        for loan, copy, title, patron in session.execute(query)
+    ]

@@ -6,7 +6,7 @@ One set-based step serves a single returned copy and the daily job's thousands a
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Integer, and_, func, select, update
 from sqlalchemy.orm import Session as DbSession
@@ -21,8 +21,8 @@ from libcli.server.settings import Settings
 class DeadlineBook:
     """R14 deadlines per pickup point and contact day, each computed once."""
 
-    def __init__(self, session: DbSession, settings: Settings):
-        self.session, self.hold_days = session, settings.profile.hold_days
+    def __init__(self, session: DbSession, hold_days: int):
+        self.session, self.hold_days = session, hold_days
         self._closed: dict = {}
         self._deadlines: dict = {}
 
@@ -106,7 +106,7 @@ def assign_copies(
         )
     ).all()
 
-    book = DeadlineBook(session, settings)
+    book = DeadlineBook(session, settings.profile.hold_days)
     reservation_rows, copy_rows, ready_ids = [], [], []
     for barcode, location, reservation_id, pickup, contact in matches:
         status = arrival_status(pickup, location)
@@ -151,7 +151,7 @@ def make_ready(session: DbSession, settings: Settings, reservation: Reservation,
     reservation.status = "ready"
     reservation.ready_since = today
     reservation.contacted_on = contact_day
-    reservation.pickup_deadline = DeadlineBook(session, settings).deadline(
+    reservation.pickup_deadline = DeadlineBook(session, settings.profile.hold_days).deadline(
         reservation.pickup, contact_day
     )
     session.execute(
@@ -208,16 +208,85 @@ def queue_positions(session: DbSession, reservation_ids: Sequence[int]) -> dict[
     return {rid: n for rid, n in session.execute(ahead).all()}
 
 
-def recompute_deadlines(session: DbSession, settings: Settings, point: str) -> int:
-    """After the calendar of a point changes, ready holds there get their R14 deadline anew."""
-    book = DeadlineBook(session, settings)
+def recompute_deadlines(session: DbSession, hold_days: int, points: Iterable[str]) -> int:
+    """R14: the one path by which ready holds get their deadline anew after the calendar of
+    their pickup point changed (server/calendar.py calls it on every change); returns how
+    many deadlines moved."""
+    points = list(points)
+    if not points:
+        return 0
+    book = DeadlineBook(session, hold_days)
     affected = select(Reservation).where(
         Reservation.status == "ready",
-        Reservation.pickup == point,
+        Reservation.pickup.in_(points),
         Reservation.contacted_on.is_not(None),
     )
     lock_titles(session, affected.with_only_columns(Reservation.title_id))
-    holds = session.scalars(affected.order_by(Reservation.id).with_for_update()).all()
-    for hold in holds:
-        hold.pickup_deadline = book.deadline(point, hold.contacted_on)
-    return len(holds)
+    moved = 0
+    for hold in session.scalars(affected.order_by(Reservation.id).with_for_update()):
+        deadline = book.deadline(hold.pickup, hold.contacted_on)
+        if deadline != hold.pickup_deadline:
+            hold.pickup_deadline = deadline
+            moved += 1
+    session.flush()
+    return moved
+
+
+#: The contact methods by which staff make the R13 contact themselves (`contacted`).
+STAFF_CONTACTS = ("phone", "ring", "voicemail")
+
+
+def awaiting_contact(session: DbSession, point: str | None = None) -> list[dict]:
+    """Ready holds whose patron staff must still phone, oldest first: the daily call list."""
+    query = (
+        select(Reservation, Patron, Title)
+        .join(Patron, Patron.card == Reservation.card)
+        .join(Title, Title.id == Reservation.title_id)
+        .where(
+            Reservation.status == "ready",
+            Reservation.contact.in_(STAFF_CONTACTS),
+            Reservation.contacted_on.is_(None),
+        )
+        .order_by(Reservation.ready_since, Reservation.id)
+    )
+    if point:
+        query = query.where(Reservation.pickup == point)
+    return [
+        {
+            "reservation_id": r.id,
+            "card": r.card,
+            "name": patron.name,
+            "phone": patron.phone,
+            "id": r.title_id,
+            "title": title.title,
+            "pickup": r.pickup,
+            "contact": r.contact,
+            "ready_since": r.ready_since.isoformat() if r.ready_since else None,
+        }
+        for r, patron, title in session.execute(query)
+    ]
+
+
+def count_awaiting_contact(session: DbSession) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Reservation)
+            .where(
+                Reservation.status == "ready",
+                Reservation.contact.in_(STAFF_CONTACTS),
+                Reservation.contacted_on.is_(None),
+            )
+        )
+        or 0
+    )
+
+
+def statuses(session: DbSession, reservation_ids: Sequence[int]) -> dict[int, str]:
+    """The status of each reservation given (a counter hold may be ready at once)."""
+    if not reservation_ids:
+        return {}
+    rows = session.execute(
+        select(Reservation.id, Reservation.status).where(Reservation.id.in_(reservation_ids))
+    )
+    return {rid: status for rid, status in rows}

@@ -58,6 +58,8 @@ def place(
     """
     check_choice(settings, pickup, contact)
     patron = get_patron(session, card, lock=True)
+    if patron.deactivated_at is not None:
+        raise LibraryError("card_deactivated")
     if refusal := contact_refusal(
         contact=contact,
         email_confirmation=email_confirmation,
