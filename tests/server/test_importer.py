@@ -9,7 +9,13 @@ from sqlalchemy import func, select
 
 from libcli.server.db.models import Copy, Title
 from libcli.server.db.session import Database
-from libcli.server.importer import CatalogImportError, import_csv, import_marc
+from libcli.server.importer import (
+    CSV_COLUMNS,
+    CatalogImportError,
+    import_csv,
+    import_marc,
+    import_marcxml,
+)
 from libcli.server.profile import load_profile
 from libcli.server.search import search_titles
 
@@ -211,3 +217,138 @@ def test_marc_bad_record_names_it_and_imports_nothing(db):
     with pytest.raises(CatalogImportError, match=expected), db.write() as s:
         import_marc(s, data, PROFILE)
     assert counts(db) == (0, 0)
+
+
+# -- encodings, MARC-8, MARCXML, batches (issue 10) ------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp932", "shift_jis"])
+def test_csv_encoding_is_told_apart_utf8_with_or_without_bom_and_shift_jis(db, encoding):
+    data = io.BytesIO(CATALOGUE.encode(encoding))
+    with db.write() as s:
+        result = import_csv(s, data, PROFILE)
+    assert (result.titles, result.copies) == (3, 4)
+    with db.read() as s:
+        assert s.get(Title, "T002").title == "八戸市史 通史編1"
+
+
+def test_csv_shift_jis_with_windows_characters_and_an_explicit_encoding(db):
+    text = CATALOGUE.replace("通史編1", "通史編①")
+    with db.write() as s:
+        import_csv(s, io.BytesIO(text.encode("cp932")), PROFILE, encoding="Shift_JIS")
+    with db.read() as s:
+        assert s.get(Title, "T002").title == "八戸市史 通史編①"
+
+
+def test_csv_wrong_encoding_names_the_line_and_imports_nothing(db):
+    data = io.BytesIO(CATALOGUE.encode("cp932"))
+    with pytest.raises(CatalogImportError) as caught, db.write() as s:
+        import_csv(s, data, PROFILE, encoding="utf-8")
+    assert str(caught.value).startswith("line 2: not UTF-8 text")
+    assert "--encoding" in str(caught.value)
+    assert counts(db) == (0, 0)
+
+
+def test_csv_is_written_in_batches_and_a_late_bad_row_still_imports_nothing(db, monkeypatch):
+    from libcli.server import importer
+
+    monkeypatch.setattr(importer, "BATCH", 2)
+    rows = [f"T{i:03d},本{i},,,,book,,C{i:03d},main,true" for i in range(7)]
+    rows.insert(5, "T000,本0,,,,book,,C900,nango,true")  # a title's rows apart: agreed
+    seen = []
+    with db.write() as s:
+        result = import_csv(
+            s,
+            io.StringIO(HEADER + "\n".join(rows) + "\n"),
+            PROFILE,
+            progress=lambda *a: seen.append(a),
+        )
+    assert (result.titles, result.copies) == (7, 8)
+    assert len(seen) >= 3 and seen[-1] == (7, 8)
+    bad = HEADER + "\n".join(rows).replace("本0,,,,book,,C900", "別0,,,,book,,C900") + "\n"
+    with pytest.raises(CatalogImportError, match=r"line 7: title U000 differs"), db.write() as s:
+        import_csv(s, io.StringIO(bad.replace("T00", "U00").replace(",C", ",D")), PROFILE)
+    assert counts(db) == (7, 8)
+
+
+def test_marc8_record_is_converted_to_unicode(db):
+    """leader/09 blank: MARC-8, as most older MARC 21 (the LoC samples pymarc ships)."""
+    import unicodedata
+
+    from pymarc import Field, Indicators, Leader, Record, Subfield
+
+    record = Record()
+    record.leader = Leader("00000nam a2200000 a 4500")
+    record.add_field(Field(tag="001", data="LC1"))
+    title = "JosXe MartXi /"  # X: one byte, replaced below by MARC-8's combining acute
+    record.add_field(Field("245", Indicators("1", "0"), [Subfield("a", title)]))
+    record.add_field(
+        Field("852", Indicators(" ", " "), [Subfield("b", "main"), Subfield("p", "L1")])
+    )
+    utf8 = record.as_marc()
+    # leader/09 blank (MARC-8); 0xE2 (acute) comes before its letter, as in MARC-8.
+    raw = utf8[:9] + b" " + utf8[10:].replace(b"X", b"\xe2")
+    with db.write() as s:
+        result = import_marc(s, io.BytesIO(raw), PROFILE)
+    assert result.titles == 1
+    with db.read() as s:
+        assert unicodedata.normalize("NFC", s.get(Title, "LC1").title) == "José Martí"
+
+
+def test_marcxml_is_read_too(db):
+    from pymarc import record_to_xml
+
+    records = [
+        marc_record("JP1", "羅生門", author="芥川, 龍之介", holdings=[("X1", "main", "")]),
+        marc_record("JP2", "鼻", holdings=[("X2", "nango", "禁帯出")]),
+    ]
+    xml = (
+        b'<?xml version="1.0" encoding="UTF-8"?>'
+        b'<collection xmlns="http://www.loc.gov/MARC21/slim">'
+        + b"".join(record_to_xml(r) for r in records)
+        + b"</collection>"
+    )
+    with db.write() as s:
+        result = import_marcxml(s, io.BytesIO(xml), PROFILE)
+    assert (result.titles, result.copies) == (2, 2)
+    with db.read() as s:
+        assert s.get(Title, "JP1").author == "芥川, 龍之介"
+        assert s.get(Copy, "X2").loanable is False
+
+
+def test_marcxml_bad_record_names_it_and_imports_nothing(db):
+    from pymarc import record_to_xml
+
+    xml = (
+        b'<collection xmlns="http://www.loc.gov/MARC21/slim">'
+        + record_to_xml(marc_record("JP1", "羅生門", holdings=[("X1", "main", "")]))
+        + record_to_xml(marc_record("JP2", "鼻", holdings=[("X2", "osaka", "")]))
+        + b"</collection>"
+    )
+    with pytest.raises(CatalogImportError, match=r"record 2 \(001 JP2\)"), db.write() as s:
+        import_marcxml(s, io.BytesIO(xml), PROFILE)
+    assert counts(db) == (0, 0)
+
+
+def test_import_catalog_command_shift_jis_final_count_and_one_line_errors(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from libcli.server.console import main
+
+    monkeypatch.setenv("LIBCLI_SERVER_DATABASE_URL", f"sqlite:///{tmp_path / 'lib.db'}")
+    monkeypatch.setenv("LIBCLI_SERVER_DATA_DIR", str(tmp_path))
+    sjis = tmp_path / "export.csv"
+    sjis.write_bytes(CATALOGUE.encode("cp932"))
+    runner = CliRunner()
+    done = runner.invoke(main, ["--lang", "en", "import-catalog", str(sjis)])
+    assert done.exit_code == 0, done.output
+    assert done.stdout == "imported 3 titles, 4 copies\n"
+    bad = tmp_path / "bad.csv"
+    bad.write_text(CATALOGUE + "T9,本,,,,comic,,Z1,main,true\n", encoding="utf-8")
+    refused = runner.invoke(main, ["--lang", "ja", "import-catalog", str(bad)])
+    assert refused.exit_code == 2
+    assert refused.stderr.startswith("取り込んでいません: line 6: type 'comic'")
+    assert refused.stderr.count("\n") == 1
+    helped = runner.invoke(main, ["import-catalog", "--help"]).output
+    for column in CSV_COLUMNS:
+        assert f"{column}:" in helped

@@ -1,14 +1,13 @@
-"""Catalogue import (蔵書データの取り込み): CSV and MARC 21.
+"""Catalogue import (蔵書データの取り込み): CSV, MARC 21 (ISO 2709) and MARCXML.
 
-CSV: UTF-8 (a BOM is allowed), a header line, one row per copy::
+CSV: a header line, then one row per copy; the columns are `CSV_SPEC` below (also shown
+by `libcli-server import-catalog --help` and docs/import.md). UTF-8 (with or without a
+BOM) and CP932 / Shift_JIS are told apart by themselves; `encoding` names another. Rows
+of the same title repeat its title fields, which must agree.
 
-    title_id,title,author,publisher,year,type,isbn,barcode,point,loanable
-
-`type` is book | magazine | av; `point` a service point code of the profile; `loanable`
-true/false (false: 禁帯出, reference only); `year` and `isbn` may be empty. Rows of the
-same title repeat its title fields, which must agree.
-
-MARC 21 (ISO 2709, read by pymarc), one record per title:
+MARC 21 (ISO 2709, read by pymarc), one record per title. Records in MARC-8 (leader/09
+blank, most older MARC 21) are converted to Unicode; leader/09 = a is UTF-8. MARCXML
+(`import_marcxml`) holds the same records as XML:
 
 - 001 the title id; 245 $a (and $b) the title; 100 $a or 110 $a the author;
   264 (or 260) $b the publisher and $c the year; 020 $a the ISBN
@@ -19,20 +18,22 @@ MARC 21 (ISO 2709, read by pymarc), one record per title:
   reference only
 
 A title keeps the id it is imported with; importing again updates titles and copies,
-never duplicates them. Any bad row raises CatalogImportError naming the line (CSV) or
-the record (MARC) before anything is added, and the caller's transaction rolls back.
+never duplicates them. The file is read as a stream and written in batches, so memory
+stays flat however long the file is; all of it goes into the caller's transaction, so a
+bad row (CatalogImportError, naming the line or the record) leaves nothing imported.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -41,19 +42,42 @@ from libcli.server.db.models import Copy, Title
 from libcli.server.profile import MATERIAL_TYPES, LibraryProfile
 from libcli.server.search import isbn_digits, search_text_for
 
-CSV_COLUMNS = (
-    "title_id",
-    "title",
-    "author",
-    "publisher",
-    "year",
-    "type",
-    "isbn",
-    "barcode",
-    "point",
-    "loanable",
+
+class CsvColumn(NamedTuple):
+    """A column of the CSV catalogue: its header, the attribute it fills (of the title or
+    of the copy), whether a file must have it, and what it holds (for --help and docs)."""
+
+    name: str
+    of: str  # "title" | "copy"
+    attr: str
+    required: bool
+    doc: str
+
+
+#: The CSV columns, in the order a file usually has them. One line per column: a new
+#: optional column (a reading, 読み) is one more line here and its attribute on Title.
+CSV_SPEC: tuple[CsvColumn, ...] = (
+    CsvColumn("title_id", "title", "id", True, "the library's id of the title (kept as given)"),
+    CsvColumn("title", "title", "title", True, "the title (書名)"),
+    CsvColumn("author", "title", "author", True, "author(s) (著者), may be empty"),
+    CsvColumn("publisher", "title", "publisher", True, "publisher (出版者), may be empty"),
+    CsvColumn("year", "title", "year", True, "four-digit year of publication, may be empty"),
+    CsvColumn("type", "title", "type", True, "book | magazine | av"),
+    CsvColumn("isbn", "title", "isbn", True, "ISBN-10 or ISBN-13, hyphens allowed, may be empty"),
+    CsvColumn("barcode", "copy", "barcode", True, "the copy's barcode, unique in the file"),
+    CsvColumn("point", "copy", "point", True, "the copy's service point code (main, ...)"),
+    CsvColumn("loanable", "copy", "loanable", True, "true, or false for reference only (禁帯出)"),
 )
+CSV_COLUMNS = tuple(c.name for c in CSV_SPEC if c.required)
+#: Titles written per flush: memory holds one batch, whatever the size of the file.
+BATCH = 1000
 _CHUNK = 500  # ids per IN (...) when looking up what already exists
+#: Encodings told apart without --encoding (CP932 is Shift_JIS as Windows writes it).
+AUTO = "auto"
+_SNIFF_BYTES = 1 << 16
+
+#: Called after each batch with (titles, copies) written so far.
+Progress = Callable[[int, int], None]
 
 
 class CatalogImportError(ValueError):
@@ -74,12 +98,7 @@ class ImportResult:
 @dataclass
 class _TitleRecord:
     id: str
-    title: str
-    author: str
-    publisher: str
-    year: int | None
-    type: str
-    isbn: str | None
+    values: dict[str, Any]  # attribute of Title -> value, the id included
     where: str
     copies: list[_CopyRecord] = field(default_factory=list)
 
@@ -89,69 +108,238 @@ class _CopyRecord:
     barcode: str
     point: str
     loanable: bool
+    where: str
+
+
+def csv_help() -> str:
+    """The CSV columns as `import-catalog --help` shows them."""
+    return "\n".join(f"{c.name}: {c.doc}" for c in CSV_SPEC)
+
+
+# -- the store, one batch at a time ------------------------------------------------------
+
+
+class _Writer:
+    """Writes titles batch by batch into the caller's transaction, and remembers only
+    the ids and barcodes written so far (to refuse the same barcode twice and a title
+    whose rows disagree)."""
+
+    def __init__(self, session: Session, progress: Progress | None):
+        self.session, self.progress = session, progress
+        self.batch: dict[str, _TitleRecord] = {}
+        self.title_ids: set[str] = set()
+        self.barcodes: set[str] = set()
+        self.titles = self.copies = 0
+
+    def add(self, record: _TitleRecord, *, repeat_ok: bool) -> None:
+        """A title (with its copies); `repeat_ok`: rows of one title may come apart (CSV)."""
+        known = self.batch.get(record.id)
+        if known is None and record.id in self.title_ids:
+            if not repeat_ok:
+                raise CatalogImportError(record.where, f"title id {record.id} used twice")
+            self._agrees_with_stored(record)
+        if known is not None:
+            if not repeat_ok:
+                raise CatalogImportError(
+                    record.where, f"title id {record.id} already used by {known.where}"
+                )
+            if _title_fields(known) != _title_fields(record):
+                raise CatalogImportError(
+                    record.where, f"title {record.id} differs from its earlier row ({known.where})"
+                )
+            known.copies.extend(record.copies)
+        else:
+            self.batch[record.id] = record
+        for c in record.copies:
+            if c.barcode in self.barcodes:
+                raise CatalogImportError(c.where, f"barcode {c.barcode} is also on an earlier row")
+            self.barcodes.add(c.barcode)
+        if len(self.batch) >= BATCH:
+            self.flush()
+
+    def _agrees_with_stored(self, record: _TitleRecord) -> None:
+        self.flush()
+        stored = self.session.get(Title, record.id)
+        values = {a: getattr(stored, a) for a in record.values}
+        if _title_fields(_TitleRecord(record.id, values, "")) != _title_fields(record):
+            raise CatalogImportError(
+                record.where, f"title {record.id} differs from its earlier row"
+            )
+        self.session.expunge(stored)
+
+    def flush(self) -> None:
+        if self.batch:
+            titles = list(self.batch.values())
+            self.batch = {}
+            self.copies += _store(self.session, titles)
+            self.title_ids.update(t.id for t in titles)
+            self.titles = len(self.title_ids)
+            if self.progress:
+                self.progress(self.titles, self.copies)
+
+    def result(self) -> ImportResult:
+        self.flush()
+        return ImportResult(titles=self.titles, copies=self.copies)
+
+
+# -- CSV ---------------------------------------------------------------------------------
 
 
 def import_csv(
-    session: Session, file: str | Path | IO[str], profile: LibraryProfile
+    session: Session,
+    file: str | Path | IO,
+    profile: LibraryProfile,
+    *,
+    encoding: str = AUTO,
+    progress: Progress | None = None,
 ) -> ImportResult:
     """Import a CSV catalogue (one row per copy) into the caller's transaction."""
-    with _open(file, "r", encoding="utf-8-sig", newline="") as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or ())]
-        if missing:
-            raise CatalogImportError("line 1", f"missing column(s): {', '.join(missing)}")
-        titles: dict[str, _TitleRecord] = {}
-        for row in reader:
-            where = f"line {reader.line_num}"
-            record = _title_from_csv(row, where, profile)
-            known = titles.setdefault(record.id, record)
-            if known is not record and _title_fields(known) != _title_fields(record):
-                raise CatalogImportError(
-                    where, f"title {record.id} differs from its earlier row ({known.where})"
-                )
-            known.copies.append(_copy_from_csv(row, where, profile))
-    return _store(session, titles.values())
+    writer = _Writer(session, progress)
+    with _text(file, encoding) as lines:
+        reader = csv.DictReader(lines)
+        try:
+            fieldnames = reader.fieldnames or ()
+            missing = [c for c in CSV_COLUMNS if c not in fieldnames]
+            if missing:
+                raise CatalogImportError("line 1", f"missing column(s): {', '.join(missing)}")
+            for row in reader:
+                where = f"line {reader.line_num}"
+                record = _title_from_csv(row, where, profile)
+                record.copies.append(_copy_from_csv(row, where, profile))
+                writer.add(record, repeat_ok=True)
+        except csv.Error as exc:
+            raise CatalogImportError(f"line {reader.line_num}", f"not CSV: {exc}") from None
+    return writer.result()
+
+
+def detect_encoding(head: bytes) -> str:
+    """UTF-8 (with or without a BOM) or CP932 (Shift_JIS), from the first bytes of a file."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    for candidate in ("utf-8", "cp932"):
+        decoder = codecs.getincrementaldecoder(candidate)()
+        try:
+            decoder.decode(head, final=False)  # a character cut at the end is no error
+        except UnicodeDecodeError:
+            continue
+        return candidate
+    raise CatalogImportError(
+        "line 1", "neither UTF-8 nor Shift_JIS (CP932): name the encoding with --encoding"
+    )
+
+
+def _encoding_named(name: str) -> str:
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        raise CatalogImportError("--encoding", f"unknown encoding {name!r}") from None
+    # Shift_JIS files from Windows hold CP932's extra characters (①, ㈱, NEC's kanji).
+    return "cp932" if codec in ("shift_jis", "cp932", "ms932") else codec
+
+
+@contextmanager
+def _text(file, encoding: str) -> Iterator[Iterable[str]]:
+    """`file` as lines of text: a path or a binary stream is decoded line by line
+    (`encoding`, or told apart when AUTO), so an undecodable byte names its line; a text
+    stream is used as it is."""
+    if isinstance(file, io.TextIOBase):
+        yield file
+        return
+    with _binary(file) as raw:
+        if encoding == AUTO:
+            raw = raw if hasattr(raw, "peek") else io.BufferedReader(raw)
+            named = detect_encoding(raw.peek(_SNIFF_BYTES)[:_SNIFF_BYTES])
+        else:
+            named = _encoding_named(encoding)
+            if named == "utf-8":
+                named = "utf-8-sig"  # a BOM is not part of the first column's name
+        yield _decoded(raw, named)
+
+
+def _decoded(raw: IO[bytes], encoding: str) -> Iterator[str]:
+    # UTF-8 and CP932 never hold a 0x0A byte inside a character: bytes split at lines.
+    decoder = codecs.getincrementaldecoder(encoding)()
+    for number, line in enumerate(raw, start=1):
+        try:
+            yield decoder.decode(line)
+        except UnicodeDecodeError:
+            shown = encoding.replace("-sig", "").upper()
+            raise CatalogImportError(
+                f"line {number}",
+                f"not {shown} text: name the file's encoding with --encoding (utf-8, cp932, ...)",
+            ) from None
+
+
+@contextmanager
+def _binary(file) -> Iterator[IO[bytes]]:
+    """A path is opened (and closed) here; an open binary file is used as it is."""
+    if isinstance(file, str | Path):
+        with open(file, "rb") as f:
+            yield f
+    else:
+        yield file
+
+
+# -- MARC --------------------------------------------------------------------------------
 
 
 def import_marc(
-    session: Session, file: str | Path | IO[bytes], profile: LibraryProfile
+    session: Session,
+    file: str | Path | IO[bytes],
+    profile: LibraryProfile,
+    *,
+    progress: Progress | None = None,
 ) -> ImportResult:
-    """Import MARC 21 records (one per title, copies in 852/949) into the caller's transaction."""
+    """Import MARC 21 records (one per title, copies in 852/949) into the caller's
+    transaction; MARC-8 records (leader/09 blank) are converted to Unicode."""
     import pymarc
 
-    with _open(file, "rb") as f:
-        reader = pymarc.MARCReader(f, to_unicode=True, force_utf8=True)
-        titles: dict[str, _TitleRecord] = {}
+    writer = _Writer(session, progress)
+    with _binary(file) as f:
+        # force_utf8=False: leader/09 says how a record is encoded (blank: MARC-8).
+        reader = pymarc.MARCReader(f, to_unicode=True, force_utf8=False)
         for number, record in enumerate(reader, start=1):
             where = f"record {number}"
             if record is None:
                 raise CatalogImportError(where, f"unreadable MARC: {reader.current_exception}")
-            title = _title_from_marc(record, where, profile)
-            if title.id in titles:
-                raise CatalogImportError(
-                    where, f"title id {title.id} already used by {titles[title.id].where}"
-                )
-            titles[title.id] = title
-    return _store(session, titles.values())
+            writer.add(_title_from_marc(record, where, profile), repeat_ok=False)
+    return writer.result()
+
+
+def import_marcxml(
+    session: Session,
+    file: str | Path | IO[bytes],
+    profile: LibraryProfile,
+    *,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import MARCXML (a <collection> of <record>s), read as a stream."""
+    import xml.sax
+
+    import pymarc
+
+    writer = _Writer(session, progress)
+    counter = iter(range(1, 1 << 62))
+
+    def one(record) -> None:
+        where = f"record {next(counter)}"
+        writer.add(_title_from_marc(record, where, profile), repeat_ok=False)
+
+    with _binary(file) as f:
+        try:
+            pymarc.map_xml(one, f)
+        except xml.sax.SAXParseException as exc:
+            raise CatalogImportError(
+                f"line {exc.getLineNumber()}", f"not MARCXML: {exc.getMessage()}"
+            ) from None
+    return writer.result()
 
 
 # -- reading ---------------------------------------------------------------------------
 
 
-@contextmanager
-def _open(file, mode: str, **kwargs) -> Iterator[IO]:
-    """A path is opened (and closed) here; an open file is used as it is."""
-    if isinstance(file, str | Path):
-        with open(file, mode, **kwargs) as f:
-            yield f
-    elif "b" not in mode and isinstance(file, io.BufferedIOBase):
-        yield io.TextIOWrapper(file, encoding=kwargs.get("encoding"), newline="")
-    else:
-        yield file
-
-
 def _title_fields(t: _TitleRecord) -> tuple:
-    return (t.title, t.author, t.publisher, t.year, t.type, t.isbn)
+    return tuple(sorted((k, v) for k, v in t.values.items()))
 
 
 def _required(value: str | None, name: str, where: str) -> str:
@@ -180,6 +368,15 @@ def _isbn(value: str | None, where: str) -> str | None:
     return digits
 
 
+def _material(value: str | None, where: str) -> str:
+    material = (value or "").strip()
+    if material not in MATERIAL_TYPES:
+        raise CatalogImportError(
+            where, f"type {material!r} is not one of {', '.join(MATERIAL_TYPES)}"
+        )
+    return material
+
+
 def _point(value: str | None, where: str, profile: LibraryProfile) -> str:
     value = _required(value, "point", where)
     if value not in profile.point_codes:
@@ -188,34 +385,44 @@ def _point(value: str | None, where: str, profile: LibraryProfile) -> str:
     return value
 
 
+def _loanable(value: str | None, where: str) -> bool:
+    loanable = (value or "").strip().lower()
+    if loanable not in ("true", "false"):
+        raise CatalogImportError(where, f"loanable {loanable!r} is not true or false")
+    return loanable == "true"
+
+
+#: How a cell of a column becomes a value; a column not named here is text, stripped.
+_CELL: dict[str, Callable[[str | None, str], Any]] = {
+    "title_id": lambda v, where: _required(v, "title_id", where),
+    "title": lambda v, where: _required(v, "title", where),
+    "year": _year,
+    "type": _material,
+    "isbn": _isbn,
+    "barcode": lambda v, where: _required(v, "barcode", where),
+    "loanable": _loanable,
+}
+
+
+def _cell(column: CsvColumn, row: dict, where: str) -> Any:
+    parse = _CELL.get(column.name)
+    value = row.get(column.name)
+    return parse(value, where) if parse else (value or "").strip()
+
+
 def _title_from_csv(row: dict, where: str, profile: LibraryProfile) -> _TitleRecord:
     if None in row:  # DictReader puts surplus cells under the key None
-        raise CatalogImportError(where, f"more than {len(CSV_COLUMNS)} columns")
-    material = (row.get("type") or "").strip()
-    if material not in MATERIAL_TYPES:
-        raise CatalogImportError(
-            where, f"type {material!r} is not one of {', '.join(MATERIAL_TYPES)}"
-        )
-    return _TitleRecord(
-        id=_required(row.get("title_id"), "title_id", where),
-        title=_required(row.get("title"), "title", where),
-        author=(row.get("author") or "").strip(),
-        publisher=(row.get("publisher") or "").strip(),
-        year=_year(row.get("year"), where),
-        type=material,
-        isbn=_isbn(row.get("isbn"), where),
-        where=where,
-    )
+        raise CatalogImportError(where, f"more than {len(row) - 1} columns")
+    values = {c.attr: _cell(c, row, where) for c in CSV_SPEC if c.of == "title" and c.name in row}
+    return _TitleRecord(id=values["id"], values=values, where=where)
 
 
 def _copy_from_csv(row: dict, where: str, profile: LibraryProfile) -> _CopyRecord:
-    loanable = (row.get("loanable") or "").strip().lower()
-    if loanable not in ("true", "false"):
-        raise CatalogImportError(where, f"loanable {loanable!r} is not true or false")
     return _CopyRecord(
-        barcode=_required(row.get("barcode"), "barcode", where),
+        barcode=_cell(CSV_SPEC[7], row, where),
         point=_point(row.get("point"), where, profile),
-        loanable=loanable == "true",
+        loanable=_cell(CSV_SPEC[9], row, where),
+        where=where,
     )
 
 
@@ -259,12 +466,15 @@ def _title_from_marc(record, where: str, profile: LibraryProfile) -> _TitleRecor
     isbn_field = _first(record, ["020"], "a")
     result = _TitleRecord(
         id=title_id,
-        title=title,
-        author=_first(record, ["100", "110"], "a"),
-        publisher=_first(record, ["264", "260"], "b"),
-        year=int(year.group()) if year else None,
-        type=_marc_type(str(record.leader)),
-        isbn=_isbn(isbn_field.split()[0] if isbn_field else "", where),
+        values={
+            "id": title_id,
+            "title": title,
+            "author": _first(record, ["100", "110"], "a"),
+            "publisher": _first(record, ["264", "260"], "b"),
+            "year": int(year.group()) if year else None,
+            "type": _marc_type(str(record.leader)),
+            "isbn": _isbn(isbn_field.split()[0] if isbn_field else "", where),
+        },
         where=where,
     )
     for holding in record.get_fields("852", "949"):
@@ -275,6 +485,7 @@ def _title_from_marc(record, where: str, profile: LibraryProfile) -> _TitleRecor
                 barcode=_required(barcodes[0] if barcodes else "", "holding $p barcode", where),
                 point=_point(next(iter(holding.get_subfields("b")), ""), where, profile),
                 loanable=not ("禁帯出" in note or "reference" in note.lower()),
+                where=where,
             )
         )
     return result
@@ -288,53 +499,52 @@ def _chunks(items: list[str]) -> Iterable[list[str]]:
         yield items[i : i + _CHUNK]
 
 
-def _store(session: Session, titles: Iterable[_TitleRecord]) -> ImportResult:
-    titles = list(titles)
-    seen_barcodes: dict[str, str] = {}
-    for t in titles:
-        for c in t.copies:
-            if c.barcode in seen_barcodes:
-                raise CatalogImportError(
-                    t.where, f"barcode {c.barcode} is also on {seen_barcodes[c.barcode]}"
-                )
-            seen_barcodes[c.barcode] = t.where
-
+def _store(session: Session, titles: list[_TitleRecord]) -> int:
+    """Write one batch of titles and their copies; returns how many copies. The batch's
+    objects leave the session afterwards, so memory holds one batch at a time."""
     existing_titles: dict[str, Title] = {}
     for ids in _chunks([t.id for t in titles]):
         existing_titles.update(
             {t.id: t for t in session.scalars(select(Title).where(Title.id.in_(ids)))}
         )
+    barcodes = [c.barcode for t in titles for c in t.copies]
     existing_copies: dict[str, Copy] = {}
-    for barcodes in _chunks(list(seen_barcodes)):
+    for chunk in _chunks(barcodes):
         existing_copies.update(
-            {c.barcode: c for c in session.scalars(select(Copy).where(Copy.barcode.in_(barcodes)))}
+            {c.barcode: c for c in session.scalars(select(Copy).where(Copy.barcode.in_(chunk)))}
         )
 
+    rows: list[object] = list(existing_titles.values())
     for t in titles:
         row = existing_titles.get(t.id)
         if row is None:
             row = Title(id=t.id)
             session.add(row)
-        row.title, row.author, row.publisher = t.title, t.author, t.publisher
-        row.year, row.type, row.isbn = t.year, t.type, t.isbn
-        row.search_text = search_text_for(t.title, t.author, t.publisher, t.isbn)
+            rows.append(row)
+        for attr, value in t.values.items():
+            if attr != "id" and getattr(row, attr) != value:
+                setattr(row, attr, value)
+        search_text = search_text_for(row.title, row.author, row.publisher, row.isbn)
+        if row.search_text != search_text:
+            row.search_text = search_text
     session.flush()  # the titles first: copies refer to them (no ORM relationship orders it)
 
     copies = 0
+    rows.extend(existing_copies.values())
     for t in titles:
         for c in t.copies:
             copy = existing_copies.get(c.barcode)
             if copy is None:
-                session.add(
-                    Copy(
-                        barcode=c.barcode,
-                        title_id=t.id,
-                        point=c.point,
-                        location=c.point,
-                        loanable=c.loanable,
-                        state="on_shelf",
-                    )
+                copy = Copy(
+                    barcode=c.barcode,
+                    title_id=t.id,
+                    point=c.point,
+                    location=c.point,
+                    loanable=c.loanable,
+                    state="on_shelf",
                 )
+                session.add(copy)
+                rows.append(copy)
             else:
                 # A copy out on loan or travelling keeps where it is; one on the shelf moves.
                 if copy.state == "on_shelf":
@@ -342,4 +552,6 @@ def _store(session: Session, titles: Iterable[_TitleRecord]) -> ImportResult:
                 copy.title_id, copy.point, copy.loanable = t.id, c.point, c.loanable
             copies += 1
     session.flush()
-    return ImportResult(titles=len(titles), copies=copies)
+    for row in rows:
+        session.expunge(row)
+    return copies

@@ -102,24 +102,84 @@ def demo(host: str, port: int, data_dir: str | None, no_serve: bool) -> None:
         _serve(ctx.settings, host, port, 1)
 
 
-@command(main, "import-catalog")
+def _import_help() -> str:
+    from libcli.server.importer import CSV_SPEC
+
+    columns = "\n".join(f"  {c.name}: {c.doc}" for c in CSV_SPEC)
+    return (
+        "Import titles and copies: CSV (one row per copy), MARC 21 or MARCXML (pymarc). "
+        "All or nothing: a bad row or record, named in the error, imports nothing.\n\n"
+        "\b\nCSV columns (a header line names them; see docs/import.md):\n" + columns
+    )
+
+
+@command(main, "import-catalog", help=_import_help())
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option(
-    "--format", "fmt", type=click.Choice(["csv", "marc"]), default="csv", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "marc", "marcxml"]),
+    default="csv",
+    show_default=True,
 )
-def import_catalog(ctx: Context, file: str, fmt: str) -> None:
-    """Import titles and copies (CSV: one row per copy; MARC 21 through pymarc)."""
+@click.option(
+    "--encoding",
+    default="auto",
+    show_default=True,
+    help="Encoding of a CSV file: auto tells UTF-8 (with or without BOM) from "
+    "CP932/Shift_JIS; or name one (utf-8, cp932, euc-jp, ...).",
+)
+def import_catalog(ctx: Context, file: str, fmt: str, encoding: str) -> None:
+    from libcli.output import stderr_is_tty
     from libcli.server import importer
+    from libcli.server.console.output import ConsoleProblem, say, t
+    from libcli.server.i18n import N_
 
+    size = os.path.getsize(file)
     with ctx.db.write() as session, open(file, "rb") as handle:
+        bar = click.progressbar(
+            length=size, label=t(N_("Importing")), file=sys.stderr, show_pos=False
+        )
+        shown = [0]
+
+        def progress(titles: int, copies: int) -> None:
+            if stderr_is_tty():
+                position = min(handle.tell(), size)
+                bar.update(position - shown[0])
+                shown[0] = position
+
         try:
-            if fmt == "csv":
-                result = importer.import_csv(session, handle, ctx.settings.profile)
-            else:
-                result = importer.import_marc(session, handle, ctx.settings.profile)
-        except ValueError as exc:
-            raise click.ClickException(f"nothing imported: {exc}") from None
-    click.echo(f"imported {result.titles} titles, {result.copies} copies")
+            with bar if stderr_is_tty() else _nothing():
+                if fmt == "csv":
+                    result = importer.import_csv(
+                        session, handle, ctx.settings.profile, encoding=encoding, progress=progress
+                    )
+                elif fmt == "marc":
+                    result = importer.import_marc(
+                        session, handle, ctx.settings.profile, progress=progress
+                    )
+                else:
+                    result = importer.import_marcxml(
+                        session, handle, ctx.settings.profile, progress=progress
+                    )
+        except importer.CatalogImportError as exc:
+            raise ConsoleProblem(
+                t(N_("nothing imported: {where}: {problem}")).format(
+                    where=exc.where, problem=exc.problem
+                ),
+                exit_code=2,
+            ) from None
+    say(
+        t(N_("imported {titles} titles, {copies} copies")).format(
+            titles=result.titles, copies=result.copies
+        )
+    )
+
+
+def _nothing():
+    import contextlib
+
+    return contextlib.nullcontext()
 
 
 @command(main, "run-daily")
