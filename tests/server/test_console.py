@@ -351,3 +351,21 @@ def test_console_speaks_japanese_through_the_real_process(live_server):
     )
     assert wrong.returncode == ExitCode.USAGE
     assert "Traceback" not in wrong.stderr and "東京" in wrong.stderr
+
+
+def test_a_deactivated_patron_cannot_log_in_through_the_real_server(live_server):
+    import requests
+
+    from tests.server.conftest import PASSWORD, login_token
+
+    server = live_server
+    server.console("patron", "add", "100000001", "--name", "青森 花子")
+    server.console("patron", "issue-password", "100000001", "--password-stdin", input=PASSWORD)
+    login_token(server.url, "100000001")  # works before
+    server.console("patron", "deactivate", "100000001", "--yes")
+    refused = requests.post(
+        f"{server.url}/api/v1/auth/login",
+        json={"card": "100000001", "password": PASSWORD},
+        timeout=60,
+    )
+    assert refused.status_code == 401

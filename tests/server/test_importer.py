@@ -352,3 +352,13 @@ def test_import_catalog_command_shift_jis_final_count_and_one_line_errors(tmp_pa
     helped = runner.invoke(main, ["import-catalog", "--help"]).output
     for column in CSV_COLUMNS:
         assert f"{column}:" in helped
+
+
+def test_docs_import_md_lists_every_csv_column():
+    from pathlib import Path
+
+    from libcli.server.importer import CSV_SPEC
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "import.md").read_text("utf-8")
+    for column in CSV_SPEC:
+        assert f"| `{column.name}` |" in page
