@@ -110,7 +110,7 @@ DOMAINS = [
         [
             Source(
                 SRC / "server",
-                [("**.py", "python"), ("mail_templates/**.txt", "jinja2")],
+                [("**.py", extract_libcli), ("mail_templates/**.txt", "jinja2")],
                 "src/libcli/server",
             )
         ],

@@ -18,12 +18,22 @@ M1,文藝春秋,,文藝春秋,2026,magazine,,M1-1,nango,true
 """
 
 
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """`--lang` sets the process's language for Click's words (libcli.i18n): undo it."""
+    from libcli import i18n
+
+    yield
+    i18n.reset()
+
+
 @pytest.fixture
 def console(database_url, tmp_path, monkeypatch, clock):
     monkeypatch.setenv("LIBCLI_SERVER_CLOCK_OFFSET", str(clock.offset.total_seconds()))
     monkeypatch.setenv("LIBCLI_SERVER_DATABASE_URL", database_url)
     monkeypatch.setenv("LIBCLI_SERVER_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("LIBCLI_SERVER_SMTP_HOST", raising=False)
+    monkeypatch.setenv("LIBCLI_LANG", "en")  # the words the tests read, whatever the locale
     runner = CliRunner()
 
     def run(*args, input=None, ok=True):
@@ -369,3 +379,10 @@ def test_a_deactivated_patron_cannot_log_in_through_the_real_server(live_server)
         timeout=60,
     )
     assert refused.status_code == 401
+
+
+def test_console_help_is_in_japanese_too():
+    runner = CliRunner()
+    shown = runner.invoke(main, ["--lang", "ja", "hold", "list", "--help"]).output
+    assert "有効な予約。" in shown and "毎日の連絡リスト" in shown
+    assert "Active reservations" in runner.invoke(main, ["--lang", "en", "hold", "--help"]).output

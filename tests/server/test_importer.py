@@ -29,6 +29,15 @@ CATALOGUE = HEADER + (
 )
 
 
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """`--lang` sets the process's language for Click's words (libcli.i18n): undo it."""
+    from libcli import i18n
+
+    yield
+    i18n.reset()
+
+
 @pytest.fixture
 def db(database_url):
     """A fresh database, SQLite and PostgreSQL (tests/conftest.py)."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import inspect
+from contextlib import ExitStack, contextmanager
 
 import click
 
@@ -65,6 +67,53 @@ def command(group: click.Group, *args, **kwargs):
     return decorate
 
 
+@contextmanager
+def _translated(obj: object, *attrs: str):
+    """`obj`'s help texts in the run's language while its help is drawn (the English
+    source text is the msgid of the libcli_server catalogue)."""
+    from libcli.server.console.output import t
+
+    saved = {a: getattr(obj, a) for a in attrs}
+    try:
+        for attr, value in saved.items():
+            if isinstance(value, str) and value:
+                setattr(obj, attr, t(inspect.cleandoc(value)))
+        yield
+    finally:
+        for attr, value in saved.items():
+            setattr(obj, attr, value)
+
+
+class ConsoleCommand(click.Command):
+    """Help written in English, shown in the staff's language, wrapped by terminal columns
+    (Japanese takes two a character)."""
+
+    @property
+    def context_class(self):  # type: ignore[override]
+        from libcli.cli.base import LibcliContext
+
+        return LibcliContext
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with _translated(self, "help"):
+            super().format_help_text(ctx, formatter)
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with ExitStack() as stack:
+            for param in self.get_params(ctx):
+                stack.enter_context(_translated(param, "help"))
+            super().format_options(ctx, formatter)
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        with _translated(self, "short_help", "help"):
+            return super().get_short_help_str(limit)
+
+
+class ConsoleGroup(ConsoleCommand, click.Group):
+    command_class = ConsoleCommand
+    group_class = type  # subgroups are ConsoleGroups too
+
+
 def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """Click's own words (Usage:, Error:) in the staff's language too, from `libcli`'s
     catalogue, as `libcli` does."""
@@ -76,7 +125,7 @@ def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     return value
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ConsoleGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="libcli")
 @click.option(
     "--lang",
