@@ -1,7 +1,7 @@
 """patron deactivated: a card no longer in use cannot log in or reserve
 
 Revision ID: 0009
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-02 10:10:00
 """
 
@@ -12,7 +12,7 @@ import libcli.server.db.models
 
 
 revision = '0009'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
