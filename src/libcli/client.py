@@ -167,6 +167,8 @@ class LibraryClient:
     def search(
         self, query: str, *, type: str | None = None, limit: int = 20, offset: int = 0
     ) -> dict[str, Any]:
+        if not query.strip():
+            raise UsageProblem("empty_query")  # checked here, before a request is spent on it
         params: dict[str, Any] = {"q": query, "limit": limit, "offset": offset}
         if type:
             params["type"] = type

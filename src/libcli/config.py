@@ -111,10 +111,25 @@ def parse_bool(value: Any, profile: str = DEFAULT_PROFILE) -> bool:
     raise ValueError(N_("true or false"))
 
 
+#: What people type between the digits of a card number: spaces, hyphens, and the dash
+#: or long-vowel mark a Japanese IME gives for "-".
+CARD_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212\u30fc\uff70]")
+
+
+def normalize_card(value: Any) -> str:
+    """'１２３ ４５６-７８９' -> '123456789': full-width digits made ASCII, separators dropped."""
+    import unicodedata
+
+    return CARD_SEPARATORS.sub("", unicodedata.normalize("NFKC", str(value)))
+
+
 def _card(value: Any, profile: str) -> str:
-    text = re.sub(r"[\s-]", "", str(value))
-    if not text:
-        raise ValueError(N_("the card number printed under the barcode"))
+    text = normalize_card(value)
+    if not re.fullmatch(r"[0-9]{9}", text, re.ASCII):
+        raise ValueError(
+            N_("a card number is the 9 digits under the barcode of your card ({count} given)"),
+            {"count": len(text)},
+        )
     return text
 
 

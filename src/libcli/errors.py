@@ -97,6 +97,10 @@ MESSAGES: dict[str, str] = {
     "choice_needed": N_(
         "Give {option} (no default is configured; set one with `libcli config set {key} VALUE`)."
     ),
+    "empty_query": N_(
+        "Give words to search for: a title, an author, a publisher or an ISBN"
+        " (`libcli search 夏目漱石`)."
+    ),
     "nothing_to_reserve": N_("Nothing to reserve: give TITLE_IDs or --favorites."),
     "options_conflict": N_("{first} cannot be used with {second}."),
     "option_needs": N_("{first} needs {second}."),

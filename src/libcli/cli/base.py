@@ -478,6 +478,29 @@ POINT = PointType()
 CONTACT = ContactType()
 
 
+class ReservationNumber(click.ParamType):
+    """A reservation number as `libcli status` shows it: digits, checked before any request."""
+
+    name = "reservation"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        import unicodedata
+
+        text = unicodedata.normalize("NFKC", str(value)).strip()
+        if not text.isascii() or not text.isdigit() or int(text) < 1:
+            self.fail(
+                _(
+                    "{value!r} is not a reservation number: see the numbers in `libcli status`."
+                ).format(value=value),
+                param,
+                ctx,
+            )
+        return int(text)
+
+
+RESERVATION = ReservationNumber()
+
+
 # -- completion from the local cache (no network, no requests/keyring/tabulate) ------------
 
 

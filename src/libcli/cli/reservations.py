@@ -10,6 +10,7 @@ from libcli import views
 from libcli.cli.base import (
     CONTACT,
     POINT,
+    RESERVATION,
     command,
     complete_reservations,
     complete_titles,
@@ -276,7 +277,13 @@ def status(app, out) -> None:
 
 
 @command()
-@click.argument("reservation_ids", nargs=-1, required=True, shell_complete=complete_reservations)
+@click.argument(
+    "reservation_ids",
+    nargs=-1,
+    required=True,
+    type=RESERVATION,
+    shell_complete=complete_reservations,
+)
 @yes_option
 @json_output(views.CANCEL)
 @pass_app

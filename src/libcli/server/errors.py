@@ -49,7 +49,64 @@ MESSAGES: dict[str, tuple[int, str]] = {
         403,
         N_("This library card is no longer in use: please ask at the counter."),
     ),
+    "already_cancelled": (409, N_("This reservation is already cancelled.")),
 }
+
+#: The fields of the API's requests, as a person names them (a 422 says which one was wrong).
+FIELDS: dict[str, str] = {
+    "card": N_("card number"),
+    "password": N_("password"),
+    "current_password": N_("current password"),
+    "new_password": N_("new password"),
+    "email": N_("email address"),
+    "token": N_("reset link"),
+    "q": N_("search words"),
+    "limit": N_("number of results"),
+    "offset": N_("offset"),
+    "type": N_("material type"),
+    "title_ids": N_("title IDs"),
+    "title_id": N_("title ID"),
+    "reservation_id": N_("reservation number"),
+    "pickup": N_("pickup point"),
+    "contact": N_("contact method"),
+    "email_confirmation": N_("confirmation mail"),
+}
+
+#: What was wrong with a field, by pydantic's error type ({field} and the type's context).
+FIELD_PROBLEMS: dict[str, str] = {
+    "missing": N_("{field} is missing."),
+    "string_too_short": N_("{field} must have at least {min_length} characters."),
+    "string_too_long": N_("{field} must have at most {max_length} characters."),
+    "too_short": N_("{field} must have at least {min_length} items."),
+    "too_long": N_("{field} must have at most {max_length} items."),
+    "string_pattern_mismatch": N_("{field} is not in the expected form."),
+    "int_parsing": N_("{field} must be a whole number."),
+    "greater_than_equal": N_("{field} must be {ge} or more."),
+    "less_than_equal": N_("{field} must be {le} or less."),
+    "extra_forbidden": N_("{field} is not expected here."),
+    "email": N_("{field} is not an email address."),
+    "card": N_("{field} must be the 9 digits under the barcode of the card."),
+}
+
+
+def field_message(error: dict, lang: str) -> str:
+    """One field's problem in `lang`: "card number must have at least 9 characters."."""
+    loc = [str(p) for p in error.get("loc") or () if not isinstance(p, int)]
+    name = loc[-1] if loc else ""
+    field = _(FIELDS[name], lang) if name in FIELDS else name
+    template = FIELD_PROBLEMS.get(str(error.get("type")))
+    if template is None:
+        return f"{field}: {error.get('msg', '')}" if field else str(error.get("msg", ""))
+    context = {k: v for k, v in (error.get("ctx") or {}).items() if isinstance(v, int | str)}
+    try:
+        return _(template, lang).format(field=field, **context)
+    except (KeyError, IndexError, ValueError):
+        return f"{field}: {error.get('msg', '')}"
+
+
+def field_messages(errors: list[dict]) -> dict[str, str]:
+    """Every field's problem, in each language, one sentence after another."""
+    return {lang: " ".join(field_message(e, lang) for e in errors) for lang in ("ja", "en")}
 
 
 def message(code: str, lang: str) -> str:

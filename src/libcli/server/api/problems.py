@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from libcli.server.errors import MESSAGES, LibraryError, message
+from libcli.server.errors import MESSAGES, LibraryError, field_messages, message
 
 log = logging.getLogger("libcli.server")
 
@@ -33,13 +33,18 @@ def problem(
     code: str, status: int | None = None, detail: str | None = None, **extra
 ) -> JSONResponse:
     status = status or MESSAGES.get(code, (409,))[0]
+    errors = extra.get("errors")
+    messages = {"ja": message(code, "ja"), "en": message(code, "en")}
+    if isinstance(errors, list) and errors:
+        # Which field was wrong, and how, in the caller's words too.
+        messages = field_messages(errors)
     body = {
         "type": "about:blank",
         "title": _TITLES.get(status, "Error"),
         "status": status,
         "code": code,
         "detail": detail or message(code, "en"),
-        "messages": {"ja": message(code, "ja"), "en": message(code, "en")},
+        "messages": messages,
         **extra,
     }
     headers = {}
@@ -50,6 +55,11 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+def _plain(context: dict) -> dict:
+    """pydantic's error context, JSON-safe (a pattern stays, an exception becomes text)."""
+    return {str(k): v if isinstance(v, int | str) else str(v) for k, v in context.items()}
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(LibraryError)
     async def _library_error(_request: Request, exc: LibraryError):
@@ -58,7 +68,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError):
         errors = [
-            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
+            {
+                "loc": [str(p) for p in e.get("loc", ())],
+                "msg": str(e.get("msg", "")),
+                "type": str(e.get("type", "")),
+                **({"ctx": _plain(e["ctx"])} if e.get("ctx") else {}),
+            }
             for e in exc.errors()
         ]
         return problem(

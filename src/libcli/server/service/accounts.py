@@ -27,12 +27,16 @@ def valid_card(card: str) -> bool:
     return isinstance(card, str) and CARD_RE.fullmatch(card) is not None
 
 
+#: The 422 details of an address that is not one (which field, in the patron's words).
+EMAIL_ERROR = [{"loc": ["body", "email"], "msg": "not an email address", "type": "email"}]
+
+
 def _checked_email(email: str) -> str:
     """The one email check (emails.py) as a library refusal."""
     try:
         return emails.normalized(email)
     except emails.InvalidEmail as e:
-        raise LibraryError("invalid_request", str(e)) from None
+        raise LibraryError("invalid_request", str(e), errors=EMAIL_ERROR) from None
 
 
 def get_patron(session: DbSession, card: str, *, lock: bool = False) -> Patron:

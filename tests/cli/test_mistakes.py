@@ -1,0 +1,131 @@
+"""Issue 17: every mistake a patron makes gets the message that fixes it.
+
+The installed `libcli` in a subprocess against a real `libcli-server serve` (one module-wide
+server on SQLite, `library`), or a fault server from tests/security/test_cli.py for the
+transport cases. Each test is a mistake people actually make and the line they get.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import make_database, start_live_server
+from tests.security.test_cli import clean_env, libcli, one_line_error
+
+pytestmark = pytest.mark.e2e
+
+TARO = "100000001"
+LENDER = "100000009"
+PASSWORD = "Kabu-Sennin-2468"
+HEADER = "title_id,title,author,publisher,year,type,isbn,barcode,point,loanable"
+#: twelve titles on loan, for the limit of 10 (R3)
+CATALOGUE = [
+    f"L{n:03d},八戸の本 第{n}巻,八戸太郎,八戸出版,2020,book,,LC{n:03d},main,true"
+    for n in range(1, 13)
+]
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory, module_clock):
+    """A real server: twelve titles on loan to the lender; Taro has a password and a mail."""
+    tmp = tmp_path_factory.mktemp("mistakes")
+    url, cleanup = make_database("sqlite", tmp)
+    server = start_live_server(url, tmp, module_clock)
+    try:
+        catalogue = tmp / "catalogue.csv"
+        catalogue.write_text("\n".join([HEADER, *CATALOGUE]) + "\n", encoding="utf-8")
+        server.console("import-catalog", str(catalogue), "--format", "csv")
+        server.console("patron", "add", TARO, "--name", "八戸 太郎", "--email", "taro@example.jp")
+        server.console("patron", "issue-password", TARO, "--password-stdin", input=PASSWORD + "\n")
+        server.console("patron", "add", LENDER, "--name", "貸出 次郎")
+        week_ago = (server.today() - dt.timedelta(days=7)).isoformat()
+        for n in range(1, 13):
+            server.console("checkout", LENDER, f"LC{n:03d}", "--date", week_ago)
+        yield server
+    finally:
+        server.stop()
+        cleanup()
+
+
+def token_of(library) -> str:
+    answer = requests.post(
+        f"{library.url}/api/v1/auth/login", json={"card": TARO, "password": PASSWORD}, timeout=30
+    )
+    answer.raise_for_status()
+    return answer.json()["token"]
+
+
+def patron_env(home: Path, library, **extra: str) -> dict[str, str]:
+    return clean_env(home, library.url, **extra)
+
+
+# -- 1. check before asking ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("card", ["12345", "1234567890", "abcdefghi"])
+def test_login_with_a_card_that_is_not_nine_digits_says_so_before_the_password(
+    card, library, tmp_path
+):
+    done = libcli("login", card, "--password-stdin", env=patron_env(tmp_path, library), input="")
+    assert done.returncode == 2, done.stderr
+    line = one_line_error(done)
+    assert "9 digits" in line, line
+    assert "Nothing was read" not in line  # the card was refused before the password was read
+
+
+@pytest.mark.parametrize(
+    "card", ["１０００００００１", "100 000 001", "100-000-001", "１００ー０００ー００１"]
+)
+def test_login_normalises_full_width_digits_spaces_and_hyphens(card, library, tmp_path):
+    done = libcli(
+        "login", card, "--password-stdin", env=patron_env(tmp_path, library), input=PASSWORD + "\n"
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"card {TARO}" in done.stdout
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\u3000"])
+def test_search_for_nothing_is_refused_before_a_request(query, tmp_path):
+    # No server listens at this address: the check must come first.
+    done = libcli("search", query, env=clean_env(tmp_path, "http://127.0.0.1:9"))
+    assert done.returncode == 2, done.stderr
+    assert "Give words to search for" in one_line_error(done)
+
+
+def test_cancel_of_a_reservation_number_that_is_not_one_is_refused_locally(tmp_path):
+    env = clean_env(tmp_path, "http://127.0.0.1:9", LIBCLI_TOKEN="some-token")
+    done = libcli("cancel", "abc", "--yes", env=env)
+    assert done.returncode == 2, done.stderr
+    assert "'abc' is not a reservation number" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+# -- 2. the server's reason ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [("C.UTF-8", "search words must have at most 200 characters."), ("ja_JP.UTF-8", "検索語")],
+)
+def test_a_422_shows_the_field_and_the_servers_words_in_the_patrons_language(
+    lang, expected, library, tmp_path
+):
+    env = patron_env(tmp_path, library, LANG=lang)
+    done = libcli("search", "猫" * 201, env=env)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) == 1, done.stderr
+    assert expected in done.stderr, done.stderr
+    assert "not valid" not in done.stderr
+
+
+def test_email_set_with_no_address_shows_which_field_was_wrong(library, tmp_path):
+    env = patron_env(tmp_path, library, LIBCLI_TOKEN=token_of(library))
+    done = libcli(
+        "email", "set", "not-an-email", "--password-stdin", env=env, input=PASSWORD + "\n"
+    )
+    assert done.returncode == 2, done.stderr
+    assert "email address is not an email address." in one_line_error(done)
