@@ -66,8 +66,10 @@ MESSAGES: dict[str, str] = {
     "bad_url": N_("{url} is not a server address: give one like https://library.example.org."),
     "not_logged_in": N_("You are not logged in: run `libcli login`."),
     "keyring_unavailable": N_(
-        "No usable system keyring ({detail}): unlock or install one, set LIBCLI_TOKEN,"
-        " or log in with --insecure-storage."
+        "No system keyring can keep your session token here. Three ways out: install or"
+        " unlock a keyring (GNOME Keyring, KWallet, macOS Keychain); or set LIBCLI_TOKEN to a"
+        " session token (`libcli token` prints one where you are logged in); or log in with"
+        " --insecure-storage (a 0600 file)."
     ),
     "keyring_timeout": N_(
         "The system keyring did not answer within {seconds} seconds (locked, or no D-Bus"

@@ -7,7 +7,9 @@ transport cases. Each test is a mistake people actually make and the line they g
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -129,3 +131,40 @@ def test_email_set_with_no_address_shows_which_field_was_wrong(library, tmp_path
     )
     assert done.returncode == 2, done.stderr
     assert "email address is not an email address." in one_line_error(done)
+
+
+# -- 3. libcli token -----------------------------------------------------------------------
+
+
+def test_token_prints_the_profiles_token_and_it_works_as_libcli_token(library, tmp_path):
+    home = tmp_path / "home"
+    env = patron_env(home, library)
+    login = libcli("login", TARO, "--password-stdin", env=env, input=PASSWORD + "\n")
+    assert login.returncode == 0, login.stderr
+    done = libcli("token", env=env)
+    assert done.returncode == 0, done.stderr
+    token = done.stdout.strip()
+    assert len(done.stdout.splitlines()) == 1 and len(token) > 20
+    stored = (home / "data" / "python_keyring" / "keyring_pass.cfg").read_bytes()
+    assert base64.b64encode(token.encode()) in stored  # the keyring's token, not a new one
+    cron = patron_env(tmp_path / "cron", library, LIBCLI_TOKEN=token)
+    status = libcli("status", "--json", env=cron)
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout) == {"loans": [], "reservations": []}
+
+
+def test_token_when_logged_out_exits_4(library, tmp_path):
+    done = libcli("token", env=patron_env(tmp_path, library))
+    assert done.returncode == 4
+    assert "libcli login" in one_line_error(done)
+    assert done.stdout == ""
+
+
+def test_login_without_a_keyring_names_the_three_ways_out(library, tmp_path):
+    env = patron_env(tmp_path, library, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+    done = libcli("login", TARO, "--password-stdin", env=env, input=PASSWORD + "\n")
+    assert done.returncode == 4
+    line = one_line_error(done)
+    for way in ("keyring", "LIBCLI_TOKEN", "libcli token", "--insecure-storage"):
+        assert way in line, line
+    assert "keyring.backends" not in line and "Keyring" not in line.split("(")[0], line

@@ -118,6 +118,20 @@ def logout(app) -> None:
 
 
 @command()
+@pass_app
+def token(app) -> None:
+    """Print the session token of this profile, for LIBCLI_TOKEN in scripts and cron.
+
+    Like `gh auth token`: `LIBCLI_TOKEN=$(libcli token) libcli status` works where no
+    keyring does. Exits with 4 when logged out. Anyone holding the token acts as you until
+    you run `libcli logout`; keep it out of shell history and shared files.
+    """
+    from libcli.output import say
+
+    say(app.token().token)
+
+
+@command()
 @json_output(views.WHOAMI)
 @pass_app
 def whoami(app, out) -> None:

@@ -32,6 +32,11 @@ SUBCOMMANDS = (
         N_("Show who is logged in, at which server, and where the token is stored (masked)."),
     ),
     (
+        "token",
+        "libcli.cli.auth:token",
+        N_("Print the session token of this profile, for LIBCLI_TOKEN in scripts and cron."),
+    ),
+    (
         "search",
         "libcli.cli.catalogue:search",
         N_("Search the catalogue by title, author, publisher or ISBN."),
