@@ -15,8 +15,15 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import make_database, start_live_server
-from tests.security.test_cli import clean_env, libcli, one_line_error
+from tests.conftest import free_port, make_database, start_live_server
+from tests.security.test_cli import TOKEN as SEEDED_TOKEN
+from tests.security.test_cli import (
+    clean_env,
+    keyring_file,
+    libcli,
+    one_line_error,
+    seed_home,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -168,3 +175,27 @@ def test_login_without_a_keyring_names_the_three_ways_out(library, tmp_path):
     for way in ("keyring", "LIBCLI_TOKEN", "libcli token", "--insecure-storage"):
         assert way in line, line
     assert "keyring.backends" not in line and "Keyring" not in line.split("(")[0], line
+
+
+# -- 5. logout offline ---------------------------------------------------------------------
+
+
+def test_logout_with_the_server_down_forgets_the_token_and_warns(tmp_path):
+    down = f"http://127.0.0.1:{free_port()}"  # nobody listens there
+    home = tmp_path / "home"
+    seed_home(home, down)
+    env = clean_env(home, down, LIBCLI_TIMEOUT="2")
+    done = libcli("logout", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "Logged out." in done.stdout
+    assert "session there was not ended" in done.stderr
+    assert SEEDED_TOKEN.encode() not in keyring_file(home).read_bytes()
+    after = libcli("token", env=env)
+    assert after.returncode == 4, after.stdout
+
+
+def test_logout_with_libcli_token_and_the_server_down_keeps_exit_3(tmp_path):
+    down = f"http://127.0.0.1:{free_port()}"
+    done = libcli("logout", env=clean_env(tmp_path, down, LIBCLI_TOKEN="a-token-from-cron"))
+    assert done.returncode == 3
+    assert down in one_line_error(done)

@@ -94,22 +94,35 @@ def login(app, card: str | None, password_stdin: bool, insecure_storage: bool) -
 def logout(app) -> None:
     """Log out: end the session on the server and forget the token here."""
     from libcli import credentials
-    from libcli.errors import ApiError, NotLoggedIn
-    from libcli.output import say
+    from libcli.errors import ApiError, NotLoggedIn, UnreachableError
+    from libcli.output import say, warn
 
     try:
         stored = app.token()
     except NotLoggedIn:
         say(_("You were not logged in."))
         return
+    ended = True
     try:
         app.client().logout()
+    except UnreachableError:
+        if stored.source == "env":
+            raise  # nothing here to forget: the variable is the patron's to unset
+        ended = False  # like `gh auth logout`: forget it here anyway, and say what is left
     except ApiError as exc:
         if exc.code != "auth_required":
             raise
     if stored.source != "env":
         credentials.forget_token(app.server, app.card, app.settings.get("token_storage"))
         say(_("Logged out."))
+        if not ended:
+            warn(
+                _(
+                    "Warning: the library's server at {url} could not be reached, so the"
+                    " session there was not ended; it ends by itself when it expires."
+                    " The token is forgotten here."
+                ).format(url=app.server)
+            )
     else:
         say(_("Logged out. The session of LIBCLI_TOKEN has ended; unset the variable."))
     from libcli import cache
