@@ -45,7 +45,8 @@ class App:
     def server(self) -> str:
         from libcli.client import ensure_safe_url
 
-        return ensure_safe_url(self.settings.get("server"), insecure=self.insecure)
+        # The plain-http refusal is the client's, per request: only what carries a secret.
+        return ensure_safe_url(self.settings.get("server"), secrets=())
 
     @property
     def card(self) -> str | None:
@@ -72,19 +73,27 @@ class App:
         except (NotLoggedIn, CredentialStoreError):
             return None
 
+    def ensure_private(self, *secrets: str) -> None:
+        """Refuse now, before a prompt, what the client would refuse to send over plain http."""
+        from libcli.client import ensure_safe_url
+
+        ensure_safe_url(self.server, insecure=self.insecure, secrets=secrets)
+
     # -- clients -----------------------------------------------------------------------
 
     def client(self, *, login: bool = True) -> LibraryClient:
         from libcli.client import LibraryClient
 
         token = self.token().token if login else None
-        return LibraryClient(self.server, token=token, lang=self.lang)
+        return LibraryClient(self.server, token=token, lang=self.lang, insecure=self.insecure)
 
     def public_client(self) -> LibraryClient:
         from libcli.client import LibraryClient
 
         server = self.server
-        return LibraryClient(server, token=self.optional_token(), lang=self.lang)
+        return LibraryClient(
+            server, token=self.optional_token(), lang=self.lang, insecure=self.insecure
+        )
 
     # -- the library's vocabulary ------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -79,14 +80,31 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
-def ensure_safe_url(url: str, *, insecure: bool = False) -> str:
-    """Refuse plain http to anything but this machine unless --insecure; TLS stays verified."""
+#: What a request may carry that must not cross a network in plain text.
+SECRET_FIELDS = ("card", "password", "current_password", "new_password", "token")
+
+
+def ensure_safe_url(
+    url: str, *, insecure: bool = False, secrets: Iterable[str] = ("card", "password", "token")
+) -> str:
+    """A server address; plain http to anything but this machine is refused for a request
+    carrying `secrets` (a card number, a password, a token) unless --insecure. TLS stays
+    verified either way."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise UsageProblem("bad_url", url=url)
-    if parts.scheme == "http" and not insecure and not is_loopback(parts.hostname):
-        raise UsageProblem("insecure_url", url=url)
+    secrets = tuple(dict.fromkeys(secrets))
+    if secrets and parts.scheme == "http" and not insecure and not is_loopback(parts.hostname):
+        raise UsageProblem("insecure_url", url=url, secrets=secrets)
     return url.rstrip("/")
+
+
+def secrets_of(json: Any, *, token: bool) -> list[str]:
+    """Which secrets a request carries: its body's card/password/token fields, the token."""
+    found = [k for k in SECRET_FIELDS if isinstance(json, dict) and json.get(k)]
+    if token:
+        found.append("session_token")
+    return found
 
 
 class LibraryClient:
@@ -100,8 +118,10 @@ class LibraryClient:
         lang: str = "en",
         session: requests.Session | None = None,
         timeout: tuple[float, float] | None = None,
+        insecure: bool = False,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.insecure = insecure
         self.token = token
         self.lang = lang
         self.session = session or make_session()
@@ -123,12 +143,14 @@ class LibraryClient:
         headers = {"Accept-Language": self.lang}
         if self.token and (auth or optional_auth):
             headers["Authorization"] = f"Bearer {self.token}"
+        secrets = secrets_of(json, token="Authorization" in headers)
+        ensure_safe_url(self.base_url, insecure=self.insecure, secrets=secrets)
         try:
             resp = self.session.request(
                 method, url, json=json, params=params, headers=headers, timeout=self.timeout
             )
         except requests.exceptions.SSLError as exc:
-            raise UnreachableError("tls_failed", url=self.base_url) from exc
+            raise UnreachableError(_tls_problem(exc), url=self.base_url) from exc
         except requests.exceptions.Timeout as exc:
             raise UnreachableError("timeout", url=self.base_url) from exc
         except requests.exceptions.RetryError as exc:
@@ -145,7 +167,11 @@ class LibraryClient:
             if optional_auth and self.token and error.code == "auth_required":
                 # A stale stored token must not stop a public read: ask again anonymously.
                 return LibraryClient(
-                    self.base_url, lang=self.lang, session=self.session, timeout=self.timeout
+                    self.base_url,
+                    lang=self.lang,
+                    session=self.session,
+                    timeout=self.timeout,
+                    insecure=self.insecure,
                 )._request(method, path, json=json, params=params, auth=False)
             raise error
         if resp.status_code == 204 or not resp.content:
@@ -247,6 +273,22 @@ class LibraryClient:
 
 def _seg(value: object) -> str:
     return quote(str(value), safe="")
+
+
+#: What OpenSSL says when the other side answered TLS with plain http.
+_PLAIN_HTTP_SIGNS = ("wrong version number", "record layer failure", "packet length too long",
+                     "http request", "unknown protocol")  # fmt: skip
+
+
+def _tls_problem(exc: BaseException) -> str:
+    """tls_plain_http (https spoken to a plain-http server), tls_failed (the certificate)
+    or tls_error (anything else in the handshake)."""
+    text = str(exc).lower()
+    if any(sign in text for sign in _PLAIN_HTTP_SIGNS):
+        return "tls_plain_http"
+    if "certificate" in text:
+        return "tls_failed"
+    return "tls_error"
 
 
 def _timed_out(exc: BaseException) -> bool:

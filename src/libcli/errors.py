@@ -55,12 +55,19 @@ MESSAGES: dict[str, str] = {
     "tls_failed": N_(
         "The secure connection to {url} failed (certificate not trusted): check the server address."
     ),
+    "tls_plain_http": N_(
+        "The server at {url} does not speak https (it answered in plain http): check the"
+        " address; an http:// address is sent in plain text (--insecure for another machine)."
+    ),
+    "tls_error": N_(
+        "The secure connection to {url} failed: check the server address, or try again later."
+    ),
     "bad_response": N_(
         "The server at {url} did not answer like a library server (HTTP {status}):"
         " check the address with `libcli config get server`."
     ),
     "insecure_url": N_(
-        "Refusing to send your card and password over plain http to {url}:"
+        "Refusing to send your {secrets} over plain http to {url}:"
         " use an https:// address, or pass --insecure if you trust the network."
     ),
     "bad_url": N_("{url} is not a server address: give one like https://library.example.org."),
@@ -106,7 +113,19 @@ MESSAGES: dict[str, str] = {
     "nothing_to_reserve": N_("Nothing to reserve: give TITLE_IDs or --favorites."),
     "options_conflict": N_("{first} cannot be used with {second}."),
     "option_needs": N_("{first} needs {second}."),
+    "output_failed": N_("Cannot write the output to {output}: {reason}."),
     "unexpected": N_("Unexpected error ({detail}): run again with --debug and report it."),
+}
+
+
+#: The secrets a request may carry, as the patron names them (the plain-http refusal).
+SECRETS: dict[str, str] = {
+    "card": N_("card number"),
+    "password": N_("password"),
+    "current_password": N_("password"),
+    "new_password": N_("new password"),
+    "token": N_("password-reset link"),
+    "session_token": N_("session token"),
 }
 
 
@@ -125,7 +144,11 @@ class LibcliError(Exception):
         template = MESSAGES.get(self.code)
         if template is None:
             return self.code
-        return _format(_(template), self.params)
+        params = dict(self.params)
+        if isinstance(params.get("secrets"), tuple | list):
+            names = dict.fromkeys(_(SECRETS.get(k, k)) for k in params["secrets"])
+            params["secrets"] = _(" and ").join(names)
+        return _format(_(template), params)
 
 
 class UsageProblem(LibcliError):

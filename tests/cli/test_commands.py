@@ -670,11 +670,18 @@ def test_broken_config_file_is_one_line(run, isolated):
 
 
 def test_plain_http_to_a_remote_server_is_refused_unless_insecure(run, http, memory_keyring):
-    result = run("--server", "http://library.example", "search", "x")
+    login = ("--server", "http://library.example", "login", CARD, "--password-stdin")
+    result = run(*login, input="pw\n")
     assert result.exit_code == ExitCode.USAGE
-    assert "--insecure" in result.stderr
+    assert "card number and password" in result.stderr and "--insecure" in result.stderr
+    http.post("http://library.example/api/v1/auth/login", json={"token": TOKEN, "patron": {}})
+    http.get("http://library.example/api/v1/library", json={})
+    assert run(login[0], login[1], "--insecure", *login[2:], input="pw\n").exit_code == 0
+
+
+def test_plain_http_to_a_remote_server_is_fine_for_an_anonymous_search(run, http, memory_keyring):
     http.get("http://library.example/api/v1/catalog/search", json={"items": [], "total": 0})
-    assert run("--server", "http://library.example", "--insecure", "search", "x").exit_code == 0
+    assert run("--server", "http://library.example", "search", "x").exit_code == 0
 
 
 def test_unreachable_server_exits_3(run, memory_keyring):

@@ -10,20 +10,26 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.conftest import free_port, make_database, start_live_server
-from tests.security.test_cli import TOKEN as SEEDED_TOKEN
+from tests.conftest import bin_path, free_port, make_database, start_live_server
 from tests.security.test_cli import (
+    TITLE,
+    FakeServer,
     clean_env,
+    healthy,
     keyring_file,
     libcli,
     one_line_error,
+    reply,
     seed_home,
 )
+from tests.security.test_cli import TOKEN as SEEDED_TOKEN
 
 pytestmark = pytest.mark.e2e
 
@@ -58,6 +64,20 @@ def library(tmp_path_factory, module_clock):
     finally:
         server.stop()
         cleanup()
+
+
+@pytest.fixture
+def fake_server():
+    """Start FakeServers (tests/security/test_cli.py) that stop with the test."""
+    servers: list[FakeServer] = []
+
+    def start(behaviour, **kw) -> FakeServer:
+        servers.append(FakeServer(behaviour, **kw))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
 
 
 def token_of(library) -> str:
@@ -199,3 +219,97 @@ def test_logout_with_libcli_token_and_the_server_down_keeps_exit_3(tmp_path):
     done = libcli("logout", env=clean_env(tmp_path, down, LIBCLI_TOKEN="a-token-from-cron"))
     assert done.returncode == 3
     assert down in one_line_error(done)
+
+
+# -- 6. accurate errors --------------------------------------------------------------------
+
+
+def many_titles(h) -> None:
+    """A search answered with 100 titles; everything else as a healthy server."""
+    if h.path.split("?")[0].endswith("/catalog/search"):
+        items = [{**TITLE, "id": f"B{n:03d}", "title": f"猫の本 第{n}巻"} for n in range(100)]
+        reply(h, 200, {"items": items, "total": 100})
+    else:
+        healthy(h)
+
+
+def test_https_spoken_to_a_plain_http_server_says_so(fake_server, tmp_path):
+    server = fake_server(healthy)
+    url = server.url.replace("http://", "https://")
+    done = libcli("search", "x", env=clean_env(tmp_path, url))
+    assert done.returncode == 3
+    line = one_line_error(done)
+    assert "does not speak https" in line and "certificate" not in line, line
+
+
+UNROUTED = "http://192.0.2.1:9"  # TEST-NET-1: plain http to a machine that is not this one
+
+
+def test_plain_http_refusal_names_what_the_request_would_carry(tmp_path):
+    login = libcli(
+        "login", TARO, "--password-stdin", env=clean_env(tmp_path, UNROUTED), input=PASSWORD
+    )
+    assert login.returncode == 2
+    assert "Refusing to send your card number and password" in one_line_error(login)
+    status = libcli("status", env=clean_env(tmp_path, UNROUTED, LIBCLI_TOKEN="a-token"))
+    assert status.returncode == 2
+    assert "Refusing to send your session token" in one_line_error(status)
+
+
+def test_plain_http_is_not_refused_for_an_anonymous_search(tmp_path):
+    done = libcli("search", "x", env=clean_env(tmp_path, UNROUTED, LIBCLI_TIMEOUT="1"))
+    assert done.returncode == 3, done.stderr  # it went out (nobody answers there)
+    assert "Refusing" not in one_line_error(done)
+
+
+@pytest.mark.parametrize("attempt", range(5))
+def test_a_closed_pipe_ends_quietly_with_exit_0(attempt, fake_server, tmp_path):
+    server = fake_server(many_titles)
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before libcli writes: EPIPE on every run
+    try:
+        done = subprocess.run(
+            [bin_path("libcli"), "search", "の", "--limit", "100"],
+            stdin=subprocess.DEVNULL,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            env=clean_env(tmp_path, server.url),
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == b""
+
+
+def test_head_after_libcli_keeps_pipefail_scripts_working(fake_server, tmp_path):
+    server = fake_server(many_titles)
+    script = (
+        "set -o pipefail; for i in 1 2 3 4 5 6; do"
+        " libcli search の --limit 100 | head -1 || exit $?; done"
+    )
+    env = clean_env(tmp_path, server.url)
+    env["PATH"] = os.pathsep.join([os.path.dirname(bin_path("libcli")), env["PATH"]])
+    done = subprocess.run(["bash", "-c", script], capture_output=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == b""
+    assert len(done.stdout.splitlines()) == 6
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
+def test_a_full_disk_is_one_line_naming_the_output(fake_server, tmp_path):
+    server = fake_server(many_titles)
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [bin_path("libcli"), "search", "猫"],
+            stdin=subprocess.DEVNULL,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            env=clean_env(tmp_path, server.url),
+            timeout=60,
+        )
+    assert done.returncode == 1
+    err = done.stderr.decode()
+    assert err.splitlines() == [
+        "Error: Cannot write the output to /dev/full: No space left on device."
+    ], err

@@ -81,6 +81,7 @@ def _change(app, password_stdin: bool) -> None:
     from libcli.output import say
 
     client = app.client()
+    app.ensure_private("session_token", "password")  # before the passwords are typed
     if password_stdin:
         current, new = read_stdin_lines(2, _("the current password, then the new one"))
     else:
@@ -112,6 +113,7 @@ def _reset(app, url_or_token: str, password_stdin: bool) -> None:
     from libcli.output import say
 
     token = reset_token(url_or_token)
+    app.ensure_private("token", "new_password")  # before the password is typed
     if password_stdin:
         (new,) = read_stdin_lines(1, _("the new password"))
     else:
@@ -141,6 +143,7 @@ def email_set(app, address: str, password_stdin: bool) -> None:
     from libcli.output import say
 
     client = app.client()
+    app.ensure_private("session_token", "password")  # before the password is typed
     if password_stdin:
         (current,) = read_stdin_lines(1, _("the current password"))
     else:

@@ -47,6 +47,7 @@ def login(app, card: str | None, password_stdin: bool, insecure_storage: bool) -
 
     card = check_value("card", card, app.profile)
     server = app.server
+    app.ensure_private("card", "password")  # before the password is typed
     if not password_stdin and not stdin_is_tty():
         raise UsageProblem("password_needed")  # cron: a usage error before anything else
     if not insecure_storage:

@@ -3,6 +3,7 @@ errors become one line on stderr and an exit code."""
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from typing import Any
@@ -95,8 +96,21 @@ def _debug_requested(args: list[str]) -> bool:
     return "--debug" in args or bool(os.environ.get("LIBCLI_DEBUG"))
 
 
+class PipeClosed(Exception):
+    """The reader of stdout went away. Not an OSError, so that Click's main, which turns
+    EPIPE into a silent exit 1, lets it through to ours (exit 0, like `seq 1e6 | head`)."""
+
+
 class RootGroup(LazyGroup):
     """Runs the program and turns every failure into one line and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            rv = super().invoke(ctx)
+            sys.stdout.flush()
+        except BrokenPipeError as exc:
+            raise PipeClosed() from exc
+        return rv
 
     def main(  # type: ignore[override]
         self,
@@ -116,8 +130,11 @@ class RootGroup(LazyGroup):
             rv = super().main(
                 args, prog_name or "libcli", complete_var, standalone_mode=False, **extra
             )
+            # Written now, inside the handlers below: a closed pipe or a full disk found
+            # at exit would be a traceback or exit 120 instead of the shell's convention.
+            sys.stdout.flush()
         except click.exceptions.Exit as exc:
-            code = exc.exit_code
+            code = _flushed(exc.exit_code)
         except click.ClickException as exc:
             from libcli.exit_codes import ExitCode
 
@@ -129,11 +146,17 @@ class RootGroup(LazyGroup):
             click.echo(file=sys.stderr)
             click.echo(_("Interrupted."), err=True)
             code = ExitCode.INTERRUPTED
-        except BrokenPipeError:
+        except (BrokenPipeError, PipeClosed):
             from libcli.exit_codes import ExitCode
 
             _quiet_broken_pipe()
             code = ExitCode.OK
+        except OSError as exc:
+            code = (
+                report_output_error(exc)
+                if exc.errno in OUTPUT_ERRNOS
+                else report(exc, debug=_debug_requested(args))
+            )
         except Exception as exc:
             code = report(exc, debug=_debug_requested(args))
         else:
@@ -166,6 +189,46 @@ def report(exc: BaseException, *, debug: bool) -> int:
     line = " ".join(clean_lines(message).split())
     click.echo(_("Error: {message}").format(message=line), err=True)
     return int(code)
+
+
+#: A write that failed because of where the output goes (disk full, quota, file too big,
+#: device error), not because of libcli.
+OUTPUT_ERRNOS = frozenset(
+    getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG", "EIO") if hasattr(errno, name)
+)
+
+
+def report_output_error(exc: OSError) -> int:
+    """One line naming the output that could not be written (`> /dev/full`: disk full)."""
+    from libcli.errors import LibcliError
+
+    error = LibcliError("output_failed", output=_stdout_name(), reason=os.strerror(exc.errno))
+    _quiet_broken_pipe()  # what is still buffered must not fail again at exit
+    return report(error, debug=False)
+
+
+def _stdout_name() -> str:
+    try:
+        target = os.readlink(f"/proc/self/fd/{sys.__stdout__.fileno()}")
+    except (OSError, ValueError, AttributeError):
+        target = ""
+    if target.startswith("/") and "(deleted)" not in target:
+        return target
+    return _("standard output")
+
+
+def _flushed(code: int) -> int:
+    """--help, --version and `ctx.exit(code)` end here: flush now; a closed pipe keeps `code`,
+    an output that cannot be written is reported."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+    except OSError as exc:
+        if exc.errno not in OUTPUT_ERRNOS:
+            raise
+        return report_output_error(exc)
+    return code
 
 
 def _quiet_broken_pipe() -> None:
