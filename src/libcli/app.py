@@ -13,12 +13,30 @@ from typing import TYPE_CHECKING, Any
 from libcli.config import DEFAULT_PROFILE, Settings
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from libcli.client import LibraryClient
     from libcli.credentials import StoredToken
     from libcli.vocab import Library
 
 #: How long the library's points and contact methods are trusted before `status` asks again.
 LIBRARY_MAX_AGE = 24 * 3600
+
+
+def slow_notice() -> Callable[[], None] | None:
+    """On a terminal, what to say when the server is slow to answer; nothing for scripts."""
+    from libcli.output import stderr_is_tty
+
+    if not stderr_is_tty():
+        return None
+
+    def notice() -> None:
+        from libcli.i18n import _
+        from libcli.output import warn
+
+        warn(_("still waiting for the library's server…"))
+
+    return notice
 
 
 class App:
@@ -85,14 +103,24 @@ class App:
         from libcli.client import LibraryClient
 
         token = self.token().token if login else None
-        return LibraryClient(self.server, token=token, lang=self.lang, insecure=self.insecure)
+        return LibraryClient(
+            self.server,
+            token=token,
+            lang=self.lang,
+            insecure=self.insecure,
+            on_slow=slow_notice(),
+        )
 
     def public_client(self) -> LibraryClient:
         from libcli.client import LibraryClient
 
         server = self.server
         return LibraryClient(
-            server, token=self.optional_token(), lang=self.lang, insecure=self.insecure
+            server,
+            token=self.optional_token(),
+            lang=self.lang,
+            insecure=self.insecure,
+            on_slow=slow_notice(),
         )
 
     # -- the library's vocabulary ------------------------------------------------------

@@ -11,33 +11,103 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError
 from urllib3.util.retry import Retry
+from urllib3.util.timeout import Timeout
 
 from libcli.errors import ServerError, UnreachableError, UsageProblem, from_problem
 
 API_PREFIX = "/api/v1"
-#: (connect, read) seconds
+#: (connect, read) seconds of one attempt
 TIMEOUT = (5.0, 30.0)
-#: seconds to wait for an answer instead of TIMEOUT (the connect wait is capped by it too)
+#: seconds one request may take in all, retries and their pauses included
+TOTAL_TIMEOUT = 60.0
+#: seconds to wait in all instead of TOTAL_TIMEOUT (one attempt is capped by it too)
 TIMEOUT_ENV = "LIBCLI_TIMEOUT"
 RETRIES = 3
+#: seconds before a terminal is told that the answer is slow
+SLOW_NOTICE_AFTER = 1.5
+
+#: When the request being sent must be over (time.monotonic()); read by the retry and
+#: timeout objects below, which urllib3 copies for every attempt.
+_deadline: ContextVar[float | None] = ContextVar("libcli_deadline", default=None)
+
+
+def _remaining() -> float | None:
+    deadline = _deadline.get()
+    return None if deadline is None else deadline - time.monotonic()
+
+
+class DeadlineRetry(Retry):
+    """urllib3's Retry, that never waits or tries again past the request's deadline."""
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        left = _remaining()
+        if left is not None and left <= self.get_backoff_time():
+            return False  # the answer we have is the one the patron gets
+        return super().is_retry(method, status_code, has_retry_after)
+
+    def increment(
+        self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None
+    ):
+        left = _remaining()
+        if left is not None and left <= 0 and error is not None:
+            raise MaxRetryError(_pool, url, error) from error
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+    def get_backoff_time(self) -> float:
+        left = _remaining()
+        backoff = super().get_backoff_time()
+        return backoff if left is None else max(0.0, min(backoff, left))
+
+    def get_retry_after(self, response) -> float | None:
+        after = super().get_retry_after(response)
+        left = _remaining()
+        return after if after is None or left is None else max(0.0, min(after, left))
+
+
+class DeadlineTimeout(Timeout):
+    """One attempt's timeout: (connect, read) as given, and never past the deadline."""
+
+    def __init__(self, connect: float, read: float, deadline: float) -> None:
+        self.deadline = deadline
+        super().__init__(connect=connect, read=read, total=max(0.001, deadline - time.monotonic()))
+
+    def clone(self) -> DeadlineTimeout:
+        return DeadlineTimeout(self._connect, self._read, self.deadline)  # type: ignore[arg-type]
 
 
 def default_timeout() -> tuple[float, float]:
     """TIMEOUT, or `$LIBCLI_TIMEOUT` seconds when that is a positive number."""
+    seconds = _env_seconds()
+    if seconds is None:
+        return TIMEOUT
+    return (min(TIMEOUT[0], seconds), min(TIMEOUT[1], seconds))
+
+
+def total_timeout() -> float:
+    """The whole wait of one request: `$LIBCLI_TIMEOUT` seconds, else TOTAL_TIMEOUT."""
+    seconds = _env_seconds()
+    return TOTAL_TIMEOUT if seconds is None else seconds
+
+
+def _env_seconds() -> float | None:
     try:
         seconds = float(os.environ.get(TIMEOUT_ENV) or "nan")
     except ValueError:
-        return TIMEOUT
+        return None
     if not math.isfinite(seconds) or seconds <= 0:
-        return TIMEOUT
-    return (min(TIMEOUT[0], seconds), seconds)
+        return None
+    return seconds
 
 
 def user_agent() -> str:
@@ -51,7 +121,7 @@ def make_session(retries: int = RETRIES, backoff: float = 0.3) -> requests.Sessi
     session = requests.Session()
     session.headers["User-Agent"] = user_agent()
     session.headers["Accept"] = "application/json, application/problem+json"
-    retry = Retry(
+    retry = DeadlineRetry(
         total=retries,
         connect=retries,
         read=retries,
@@ -119,6 +189,7 @@ class LibraryClient:
         session: requests.Session | None = None,
         timeout: tuple[float, float] | None = None,
         insecure: bool = False,
+        on_slow: Callable[[], None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.insecure = insecure
@@ -126,6 +197,9 @@ class LibraryClient:
         self.lang = lang
         self.session = session or make_session()
         self.timeout = timeout or default_timeout()
+        self.total_timeout = total_timeout()
+        #: called once, from another thread, when an answer takes SLOW_NOTICE_AFTER seconds
+        self.on_slow = on_slow
 
     # -- plumbing -----------------------------------------------------------------------
 
@@ -145,9 +219,13 @@ class LibraryClient:
             headers["Authorization"] = f"Bearer {self.token}"
         secrets = secrets_of(json, token="Authorization" in headers)
         ensure_safe_url(self.base_url, insecure=self.insecure, secrets=secrets)
+        deadline = time.monotonic() + self.total_timeout
+        bound = DeadlineTimeout(*self.timeout, deadline=deadline)
+        reset = _deadline.set(deadline)
+        notice = self._slow_notice()
         try:
             resp = self.session.request(
-                method, url, json=json, params=params, headers=headers, timeout=self.timeout
+                method, url, json=json, params=params, headers=headers, timeout=bound
             )
         except requests.exceptions.SSLError as exc:
             raise UnreachableError(_tls_problem(exc), url=self.base_url) from exc
@@ -161,6 +239,10 @@ class LibraryClient:
             raise UnreachableError(code, url=self.base_url) from exc
         except requests.exceptions.RequestException as exc:
             raise UnreachableError("unreachable", url=self.base_url) from exc
+        finally:
+            _deadline.reset(reset)
+            if notice is not None:
+                notice.cancel()
 
         if resp.status_code >= 400:
             error = from_problem(resp.status_code, _json_or_none(resp))
@@ -172,6 +254,7 @@ class LibraryClient:
                     session=self.session,
                     timeout=self.timeout,
                     insecure=self.insecure,
+                    on_slow=self.on_slow,
                 )._request(method, path, json=json, params=params, auth=False)
             raise error
         if resp.status_code == 204 or not resp.content:
@@ -181,6 +264,14 @@ class LibraryClient:
             # Not JSON, cut short, an HTML page, or JSON of the wrong shape: not our server.
             raise ServerError("bad_response", status=resp.status_code, url=self.base_url)
         return body
+
+    def _slow_notice(self) -> threading.Timer | None:
+        if self.on_slow is None:
+            return None
+        notice, self.on_slow = threading.Timer(SLOW_NOTICE_AFTER, self.on_slow), None
+        notice.daemon = True
+        notice.start()
+        return notice
 
     # -- public -------------------------------------------------------------------------
 

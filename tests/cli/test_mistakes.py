@@ -11,7 +11,10 @@ import base64
 import datetime as dt
 import json
 import os
+import pty
+import select
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +22,8 @@ import requests
 
 from tests.conftest import bin_path, free_port, make_database, start_live_server
 from tests.security.test_cli import (
+    RETRIES,
+    SLOW,
     TITLE,
     FakeServer,
     clean_env,
@@ -313,3 +318,52 @@ def test_a_full_disk_is_one_line_naming_the_output(fake_server, tmp_path):
     assert err.splitlines() == [
         "Error: Cannot write the output to /dev/full: No space left on device."
     ], err
+
+
+# -- 4. time bounds ------------------------------------------------------------------------
+
+
+def slow(h) -> None:
+    time.sleep(SLOW)
+    healthy(h)
+
+
+def test_libcli_timeout_bounds_the_whole_wait_retries_included(fake_server, tmp_path):
+    server = fake_server(slow)
+    started = time.monotonic()
+    done = libcli("search", "x", env=clean_env(tmp_path, server.url, LIBCLI_TIMEOUT="1.5"))
+    elapsed = time.monotonic() - started
+    assert done.returncode == 3
+    assert "did not answer in time" in one_line_error(done)  # and no notice: not a terminal
+    assert server.count("GET") == 1, "a GET was tried again after LIBCLI_TIMEOUT was spent"
+    assert elapsed < 1.5 * (1 + RETRIES), "the retries waited beyond LIBCLI_TIMEOUT"
+
+
+def test_a_terminal_is_told_that_the_server_is_slow(fake_server, tmp_path):
+    server = fake_server(slow)
+    master, slave = pty.openpty()
+    env = clean_env(tmp_path, server.url, LIBCLI_TIMEOUT="3")
+    proc = subprocess.Popen(
+        [bin_path("libcli"), "search", "x"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        env=env,
+    )
+    os.close(slave)
+    proc.wait(60)
+    shown = b""
+    while select.select([master], [], [], 0.2)[0]:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(master)
+    proc.stdout.close()
+    assert proc.returncode == 3
+    text = shown.decode()
+    assert "still waiting for the library's server…" in text, text
+    assert "did not answer in time" in text, text
