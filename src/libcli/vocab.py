@@ -21,6 +21,14 @@ BUILT_IN_POINTS: dict[str, dict[str, str]] = {
     "center": {"ja": "図書情報センター", "en": "Book Information Center"},
 }
 
+#: Short forms of Hachinohe's points, until libcli has asked the server (the profile's
+#: `short_names`).
+BUILT_IN_SHORT_NAMES: dict[str, tuple[str, ...]] = {
+    "main": ("本館", "八戸図書館", "市立図書館", "Main Library"),
+    "nango": ("南郷", "Nango"),
+    "center": ("センター", "情報センター", "Center"),
+}
+
 #: Every contact method the service knows, in the order the web page lists them; a library
 #: offers some or all of them.
 CONTACT_METHODS: dict[str, str] = {
@@ -29,6 +37,16 @@ CONTACT_METHODS: dict[str, str] = {
     "ring": N_("ring only"),
     "voicemail": N_("voicemail"),
     "none": N_("no contact"),
+}
+
+#: What else patrons call a contact method, in either language (the labels above are
+#: accepted in both languages too).
+CONTACT_SHORT_NAMES: dict[str, tuple[str, ...]] = {
+    "phone": ("電話", "でんわ", "tel", "telephone"),
+    "email": ("メール", "eメール", "電子メール", "mail", "e-mail"),
+    "ring": ("着信のみ", "ワン切り", "ring"),
+    "voicemail": ("留守電", "留守番電話", "voice mail"),
+    "none": ("連絡不要", "なし", "no contact"),
 }
 
 MATERIAL_TYPES: dict[str, str] = {
@@ -80,6 +98,8 @@ class Library(NamedTuple):
     points: dict[str, dict[str, str]]
     contact_methods: tuple[str, ...]
     source: str
+    #: each point's short forms (南郷 for 南郷図書館), from the library's profile
+    short_names: dict[str, tuple[str, ...]] = {}  # noqa: RUF012 - a NamedTuple default
 
     @classmethod
     def from_server(cls, info: Any) -> Library | None:
@@ -92,7 +112,7 @@ class Library(NamedTuple):
         )
         if not points or not methods:
             return None
-        return cls(points, methods, "server")
+        return cls(points, methods, "server", _short_names(info.get("points")))
 
     @classmethod
     def cached(cls, profile: str | None) -> Library:
@@ -100,17 +120,22 @@ class Library(NamedTuple):
         from libcli import cache
 
         data = cache.load(profile)
-        points = _points(
-            [{"code": e.get("id"), "name": e.get("name")} for e in _entries(data, "points")]
-        )
+        entries = [
+            {"code": e.get("id"), "name": e.get("name"), "short_names": e.get("short_names")}
+            for e in _entries(data, "points")
+        ]
+        points = _points(entries)
         methods = tuple(str(e["id"]) for e in _entries(data, "contact_methods"))
         if points and methods:
-            return cls(points, methods, "cache")
-        return cls(BUILT_IN_POINTS, tuple(CONTACT_METHODS), "built-in")
+            return cls(points, methods, "cache", _short_names(entries))
+        return cls(BUILT_IN_POINTS, tuple(CONTACT_METHODS), "built-in", BUILT_IN_SHORT_NAMES)
 
     def cache_sections(self) -> dict[str, list[dict[str, Any]]]:
         return {
-            "points": [{"id": code, "name": names} for code, names in self.points.items()],
+            "points": [
+                {"id": code, "name": names, "short_names": list(self.short_names.get(code, ()))}
+                for code, names in self.points.items()
+            ],
             "contact_methods": [{"id": m} for m in self.contact_methods],
         }
 
@@ -127,22 +152,42 @@ class Library(NamedTuple):
         Every name the server gives a point is accepted, so a name the profile adds (a
         short form) is accepted here without a change.
         """
-        key = value.strip()
-        folded = key.casefold()
+        folded = fold(value)
         for code, names in self.points.items():
-            if folded == code.casefold() or folded in (n.casefold() for n in names.values()):
+            known = (code, *names.values(), *self.short_names.get(code, ()))
+            if folded in (fold(n) for n in known):
                 return code
         return None
 
     def contact_code(self, value: str) -> str | None:
         """'email', 'EMAIL', 'ring only', or the label in the patron's language -> the code."""
-        key = value.strip()
-        folded = key.casefold()
+        folded = fold(value)
         for code in self.contact_methods:
             text = CONTACT_METHODS.get(code, code)
-            if folded in (code.casefold(), text.casefold()) or key == _(text):
+            known = (code, text, _(text), *CONTACT_SHORT_NAMES.get(code, ()))
+            if folded in (fold(n) for n in known):
                 return code
         return None
+
+
+def fold(text: str) -> str:
+    """What two spellings of a name have in common: full-width letters and digits made
+    half-width (NFKC), case and spaces ignored ('ＥＭＡＩＬ ' is 'email')."""
+    import unicodedata
+
+    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def _short_names(items: Any) -> dict[str, tuple[str, ...]]:
+    """{code: short forms} from the points of GET /api/v1/library (or the cache)."""
+    found: dict[str, tuple[str, ...]] = {}
+    for item in items if isinstance(items, list) else ():
+        if not isinstance(item, dict) or not isinstance(item.get("code"), str):
+            continue
+        names = item.get("short_names")
+        if isinstance(names, list):
+            found[item["code"]] = tuple(n for n in names if isinstance(n, str) and n.strip())
+    return found
 
 
 def _entries(data: dict[str, Any], section: str) -> list[dict[str, Any]]:

@@ -367,3 +367,57 @@ def test_a_terminal_is_told_that_the_server_is_slow(fake_server, tmp_path):
     text = shown.decode()
     assert "still waiting for the library's server…" in text, text
     assert "did not answer in time" in text, text
+
+
+# -- 7. one vocabulary ---------------------------------------------------------------------
+
+
+def logged_in(library, home: Path, **extra: str) -> dict[str, str]:
+    env = patron_env(home, library, **extra)
+    done = libcli("login", TARO, "--password-stdin", env=env, input=PASSWORD + "\n")
+    assert done.returncode == 0, done.stderr
+    return env
+
+
+@pytest.mark.parametrize(
+    ("key", "typed", "stored"),
+    [
+        ("pickup", "南郷", "nango"),
+        ("pickup", "南郷図書館", "nango"),
+        ("pickup", "Nango", "nango"),
+        ("pickup", "ＮＡＮＧＯ", "nango"),
+        ("contact", "メール", "email"),
+        ("contact", "電話", "phone"),
+        ("contact", "email", "email"),
+        ("contact", "留守電", "voicemail"),
+    ],
+)
+def test_config_set_takes_codes_japanese_names_and_short_forms(
+    key, typed, stored, library, tmp_path
+):
+    env = logged_in(library, tmp_path)  # login keeps the library's names, short forms too
+    done = libcli("config", "set", key, typed, env=env)
+    assert done.returncode == 0, done.stderr
+    assert libcli("config", "get", key, env=env).stdout.strip() == stored
+
+
+def test_the_short_forms_come_from_the_library_profile(library):
+    info = requests.get(f"{library.url}/api/v1/library", timeout=30).json()
+    nango = next(p for p in info["points"] if p["code"] == "nango")
+    assert "南郷" in nango["short_names"]
+
+
+def test_reserve_options_take_the_same_words_as_config_set(library, tmp_path):
+    env = logged_in(library, tmp_path)
+    done = libcli(
+        "reserve", "L012", "--pickup", "南郷", "--contact", "電話", "--yes", "--json", env=env
+    )
+    assert done.returncode == 0, done.stderr
+    (reserved,) = json.loads(done.stdout)["reserved"]
+    status = json.loads(libcli("status", "--json", env=env).stdout)
+    (mine,) = [
+        r for r in status["reservations"] if r["reservation_id"] == reserved["reservation_id"]
+    ]
+    assert (mine["pickup"], mine["contact"]) == ("nango", "phone")
+    first = libcli("cancel", str(reserved["reservation_id"]), "--yes", env=env)
+    assert first.returncode == 0, first.stderr

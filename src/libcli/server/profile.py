@@ -22,6 +22,8 @@ class ServicePoint:
     code: str
     name_ja: str
     name_en: str
+    #: other names patrons use for it (南郷 for 南郷図書館), accepted wherever a point is named
+    short_names: tuple[str, ...] = ()
 
     def name(self, lang: str) -> str:
         return self.name_ja if lang == "ja" else self.name_en
@@ -92,7 +94,12 @@ def load_profile(path: str | Path | None = None) -> LibraryProfile:
         online_types=online_types,
         loan_days=int(rules.get("loan_days", 14)),
         timezone=lib.get("timezone", "Asia/Tokyo"),
-        points=tuple(ServicePoint(p["code"], p["name_ja"], p["name_en"]) for p in data["points"]),
+        points=tuple(
+            ServicePoint(
+                p["code"], p["name_ja"], p["name_en"], tuple(map(str, p.get("short_names", ())))
+            )
+            for p in data["points"]
+        ),
         contact_methods=contact_methods,
     )
 

@@ -43,7 +43,12 @@ def library_info(settings: Settings) -> dict:
         "reservation_limit": profile.reservation_limit,
         "hold_days": profile.hold_days,
         "points": [
-            {"code": p.code, "name": {"ja": p.name_ja, "en": p.name_en}} for p in profile.points
+            {
+                "code": p.code,
+                "name": {"ja": p.name_ja, "en": p.name_en},
+                "short_names": list(p.short_names),
+            }
+            for p in profile.points
         ],
         "contact_methods": list(profile.contact_methods),
         "online_types": list(profile.online_types),

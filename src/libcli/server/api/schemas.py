@@ -161,6 +161,7 @@ class StatusOut(BaseModel):
 class PointOut(BaseModel):
     code: str
     name: dict[str, str]
+    short_names: list[str] = []
 
 
 class LibraryOut(BaseModel):
