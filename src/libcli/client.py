@@ -198,6 +198,8 @@ class LibraryClient:
         self.session = session or make_session()
         self.timeout = timeout or default_timeout()
         self.total_timeout = total_timeout()
+        #: the HTTP status of the last answer (201 and 204 can mean different things)
+        self.last_status: int | None = None
         #: called once, from another thread, when an answer takes SLOW_NOTICE_AFTER seconds
         self.on_slow = on_slow
 
@@ -244,6 +246,7 @@ class LibraryClient:
             if notice is not None:
                 notice.cancel()
 
+        self.last_status = resp.status_code
         if resp.status_code >= 400:
             error = from_problem(resp.status_code, _json_or_none(resp))
             if optional_auth and self.token and error.code == "auth_required":
@@ -335,8 +338,10 @@ class LibraryClient:
     def favorites(self) -> list[dict[str, Any]]:
         return (self._request("GET", "/favorites") or {}).get("items", [])
 
-    def add_favorite(self, title_id: str) -> None:
+    def add_favorite(self, title_id: str) -> bool:
+        """True when added, False when it was a favorite already (201 / 204)."""
         self._request("PUT", f"/favorites/{_seg(title_id)}")
+        return self.last_status != 204
 
     def remove_favorite(self, title_id: str) -> None:
         self._request("DELETE", f"/favorites/{_seg(title_id)}")

@@ -104,7 +104,7 @@ def _backend() -> Any:
         if all(_is_plaintext(b) for b in (members or [backend])) and not _chosen_explicitly():
             # keyrings.alt's plain-text file, picked only because nothing better exists:
             # that would be the silent plain-text fallback we promise never to make.
-            raise CredentialStoreError("keyring_unavailable", detail=f"{describe}: plain text")
+            raise CredentialStoreError("keyring_plain_text", detail=describe)
         return backend
 
     return _with_timeout(load)

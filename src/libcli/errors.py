@@ -29,7 +29,8 @@ MESSAGES: dict[str, str] = {
     ),
     "invalid_request": N_("The server did not accept the request: {detail}"),
     "weak_password": N_(
-        "The new password is too short, too long or too common: choose another one."
+        "The new password cannot be used: it needs at least 8 characters (spaces at either"
+        " end not counted), and not a common one or one containing your card number."
     ),
     "invalid_token": N_(
         "The password-reset link is unknown, already used or expired:"
@@ -77,6 +78,12 @@ MESSAGES: dict[str, str] = {
         " unlock a keyring (GNOME Keyring, KWallet, macOS Keychain); or set LIBCLI_TOKEN to a"
         " session token (`libcli token` prints one where you are logged in); or log in with"
         " --insecure-storage (a 0600 file)."
+    ),
+    "keyring_plain_text": N_(
+        "The default keyring here ({detail}) keeps secrets in plain text, so libcli does not"
+        " use it. Three ways out: install or unlock a real keyring (GNOME Keyring, KWallet,"
+        " macOS Keychain); or set LIBCLI_TOKEN to a session token (`libcli token` prints one"
+        " where you are logged in); or log in with --insecure-storage (a 0600 file)."
     ),
     "keyring_timeout": N_(
         "The system keyring did not answer within {seconds} seconds (locked, or no D-Bus"
@@ -259,6 +266,7 @@ CODE_CLASSES: dict[str, type[ApiError]] = {
     "weak_password": RefusedError,
     "email_required": RefusedError,
     "ready_cannot_cancel": RefusedError,
+    "already_cancelled": RefusedError,
     "already_reserved": RefusedError,
     "limit_reached": RefusedError,
     "rate_limited": RefusedError,

@@ -343,9 +343,10 @@ def test_reserve_asks_on_a_terminal_and_shows_the_choices(run, http, logged_in, 
         "nango",
         "--contact",
         "phone",
-        input="y\n",
+        input="n\ny\n",  # no confirmation mail (R9: asked on a terminal), then reserve
     )
     assert result.exit_code == ExitCode.REFUSED
+    assert "予約確認メールを送りますか？" in result.stderr
     assert "受取館: 南郷図書館" in result.stdout and "連絡方法: 電話" in result.stdout
     assert "1 件を予約しますか?" in result.stderr
     assert "予約中止" in result.stdout and "予約しました（予約順位 2）" in result.stdout
@@ -353,7 +354,7 @@ def test_reserve_asks_on_a_terminal_and_shows_the_choices(run, http, logged_in, 
 
 def test_reserve_declined_sends_nothing(run, http, logged_in, tty):
     _reserve_mocks(http, "T1", post=False)
-    result = run("reserve", "T1", "--pickup", "nango", "--contact", "phone", input="n\n")
+    result = run("reserve", "T1", "--pickup", "nango", "--contact", "phone", input="n\nn\n")
     assert result.exit_code == 0
     assert not [c for c in http.calls if c.request.method == "POST"]
 
@@ -740,7 +741,7 @@ def test_login_on_a_terminal_prompts_for_card_and_hidden_password(run, http, mem
 
 def test_reserve_on_a_terminal_asks_for_a_missing_pickup_point(run, http, logged_in, tty):
     _reserve_mocks(http, "T1")
-    result = run("reserve", "T1", "--contact", "phone", input="南郷図書館\ny\n")
+    result = run("reserve", "T1", "--contact", "phone", input="南郷図書館\nn\ny\n")
     assert result.exit_code == 0, result.stderr
 
 

@@ -421,3 +421,110 @@ def test_reserve_options_take_the_same_words_as_config_set(library, tmp_path):
     assert (mine["pickup"], mine["contact"]) == ("nango", "phone")
     first = libcli("cancel", str(reserved["reservation_id"]), "--yes", env=env)
     assert first.returncode == 0, first.stderr
+
+
+# -- 8. small ones -------------------------------------------------------------------------
+
+
+def test_a_mistyped_command_gets_did_you_mean(tmp_path):
+    done = libcli("serch", "猫", env=clean_env(tmp_path, "http://127.0.0.1:9"))
+    assert done.returncode == 2
+    assert "Did you mean 'search'?" in done.stderr, done.stderr
+
+
+def test_the_weak_password_message_states_the_rule(library, tmp_path):
+    env = patron_env(tmp_path, library, LIBCLI_TOKEN=token_of(library))
+    done = libcli("passwd", "--password-stdin", env=env, input=f"{PASSWORD}\nshort\n")
+    assert done.returncode == 5, done.stderr
+    assert "at least 8 characters" in one_line_error(done)
+
+
+def test_passwd_forgot_uses_the_profiles_card(library, tmp_path):
+    env = logged_in(library, tmp_path)
+    done = libcli("passwd", "--forgot", "--email", "taro@example.jp", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "a mail with a link was sent to taro@example.jp" in done.stdout
+    without_email = libcli("passwd", "--forgot", env=env)
+    assert without_email.returncode == 2
+    assert "--email ADDR" in one_line_error(without_email)
+    assert "--card" not in one_line_error(without_email)
+
+
+def test_adding_a_favorite_twice_says_it_is_already_there(library, tmp_path):
+    env = patron_env(tmp_path, library, LIBCLI_TOKEN=token_of(library))
+    first = libcli("fav", "add", "L001", env=env)
+    second = libcli("fav", "add", "L001", env=env)
+    assert (first.returncode, second.returncode) == (0, 0), second.stderr
+    assert first.stdout.strip() == "Added to favorites: L001"
+    assert second.stdout.strip() == "Already in favorites: L001"
+    libcli("fav", "remove", "L001", env=env)
+
+
+def test_cancelling_a_cancelled_reservation_says_so_and_exits_0(library, tmp_path):
+    env = patron_env(tmp_path, library, LIBCLI_TOKEN=token_of(library))
+    done = libcli(
+        "reserve", "L011", "--pickup", "main", "--contact", "phone", "--yes", "--json", env=env
+    )
+    assert done.returncode == 0, done.stderr
+    rid = str(json.loads(done.stdout)["reserved"][0]["reservation_id"])
+    assert libcli("cancel", rid, "--yes", env=env).returncode == 0
+    again = libcli("cancel", rid, "--yes", env=env)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip() == f"Reservation {rid} was already cancelled."
+    unknown = libcli("cancel", "999999", "--yes", env=env)
+    assert unknown.returncode == 6  # not the patron's at all: still "not found"
+
+
+def on_a_terminal(args: list[str], env: dict[str, str], answers: str) -> tuple[int, str]:
+    """`libcli ARGS` with stdin, stdout and stderr on one pseudo-terminal, `answers` typed."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [bin_path("libcli"), *args], stdin=slave, stdout=slave, stderr=slave, env=env
+    )
+    os.close(slave)
+    shown, typed = b"", False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready = select.select([master], [], [], 0.2)[0]
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+            if not typed and b"?" in shown:
+                os.write(master, answers.encode())
+                typed = True
+        elif proc.poll() is not None:
+            break
+    code = proc.wait(10)
+    os.close(master)
+    return code, shown.decode("utf-8", "replace")
+
+
+def test_interactive_reserve_asks_whether_to_send_a_confirmation_mail(library, tmp_path):
+    env = logged_in(library, tmp_path)
+    code, shown = on_a_terminal(
+        ["reserve", "L010", "--pickup", "main", "--contact", "phone"], env, "y\ny\n"
+    )
+    assert code == 0, shown
+    assert "Send a confirmation mail?" in shown, shown
+    assert "Confirmation mail: yes" in shown, shown
+    status = json.loads(libcli("status", "--json", env=env).stdout)
+    (mine,) = [r for r in status["reservations"] if r["id"] == "L010"]
+    assert libcli("cancel", str(mine["reservation_id"]), "--yes", env=env).returncode == 0
+
+
+def test_the_preview_applies_the_reservation_limit_before_asking(library, tmp_path):
+    """R3: twelve titles, a limit of 10: two are marked before the question, not after."""
+    env = patron_env(tmp_path, library, LIBCLI_TOKEN=token_of(library))
+    titles = [f"L{n:03d}" for n in range(1, 13)]
+    done = libcli("reserve", *titles, "--pickup", "main", "--contact", "phone", env=env)
+    assert done.returncode == 2  # no terminal, no --yes: nothing reserved
+    assert "--yes" in one_line_error(done, after_preview=True)
+    assert done.stderr.count("reservation limit reached") == 2, done.stderr
+    assert "Reserve 10 title(s)?" not in done.stderr
+    status = json.loads(libcli("status", "--json", env=env).stdout)
+    assert status["reservations"] == []

@@ -92,6 +92,7 @@ def test_r9_each_title_decided_on_its_own(library):
 def test_r10_reserved_titles_leave_favorites_and_confirmation_is_mailed(library):
     headers = library.login(A)
     for title_id in ("T-NEKO", "T-KOKORO"):
+        assert library.api.put(f"/api/v1/favorites/{title_id}", headers=headers).status_code == 201
         assert library.api.put(f"/api/v1/favorites/{title_id}", headers=headers).status_code == 204
     favorites = library.api.get("/api/v1/favorites", headers=headers).json()["items"]
     assert {f["id"]: f["reservable"] for f in favorites} == {"T-NEKO": True, "T-KOKORO": False}
@@ -193,8 +194,10 @@ def test_r12_waiting_reservation_is_cancelled_online(library):
     rid = library.reserve(headers, "T-NEKO").json()["reserved"][0]["reservation_id"]
     assert library.api.delete(f"/api/v1/reservations/{rid}", headers=headers).status_code == 204
     assert library.status(headers)["reservations"] == []
-    gone = library.api.delete(f"/api/v1/reservations/{rid}", headers=headers)
-    assert gone.status_code == 404
+    again = library.api.delete(f"/api/v1/reservations/{rid}", headers=headers)
+    assert (again.status_code, again.json()["code"]) == (409, "already_cancelled")
+    other = library.api.delete(f"/api/v1/reservations/{rid}", headers=library.login(B))
+    assert other.status_code == 404  # not B's: nothing is told about it
 
 
 def test_r12_cancelled_transit_hands_the_copy_to_the_next_in_queue(library):

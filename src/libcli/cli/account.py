@@ -36,7 +36,7 @@ def reset_token(url_or_token: str) -> str:
     " (with --reset: only the new one)."
 )
 @option("--forgot", is_flag=True, help="Forgotten password: mail a reset link.")
-@option("--card", metavar="CARD", help="With --forgot: your card number.")
+@option("--card", metavar="CARD", help="With --forgot: your card number (default: this profile's).")
 @option("--email", "email", metavar="ADDR", help="With --forgot: your registered email address.")
 @option(
     "--reset",
@@ -58,8 +58,9 @@ def passwd(
     \b
     libcli passwd
         change it (asks the current one)
-    libcli passwd --forgot --card CARD --email ADDR
-        mail a reset link
+    libcli passwd --forgot --email ADDR
+        mail a reset link (for this profile's
+        card, or another with --card CARD)
     libcli passwd --reset URL
         set a new one from that link
     """
@@ -95,9 +96,15 @@ def _forgot(app, card: str | None, email: str | None) -> None:
     from libcli.errors import UsageProblem
     from libcli.output import say
 
-    card = card or app.card
-    if not card or not email:
-        raise UsageProblem("option_needs", first="--forgot", second="--card CARD --email ADDR")
+    card = card or app.card  # the profile's card when --card is not given
+    if not card:
+        raise UsageProblem("option_needs", first="--forgot", second="--card CARD")
+    if not email:
+        raise UsageProblem("option_needs", first="--forgot", second="--email ADDR")
+    from libcli.config import check_value
+
+    card = check_value("card", card, app.profile)
+    app.ensure_private("card")
     app.client(login=False).request_password_reset(card, email)
     say(
         _(

@@ -187,6 +187,18 @@ class LazyGroup(LocalizedGroup):
         module_name, attr = entry[0].split(":")
         return getattr(importlib.import_module(module_name), attr)
 
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        from click.exceptions import NoSuchCommand
+
+        try:
+            return super().resolve_command(ctx, args)
+        except NoSuchCommand as exc:
+            # Click suggests from the commands it has loaded; the lazy ones count too
+            # (`libcli serch` -> "Did you mean 'search'?").
+            raise NoSuchCommand(
+                exc.command_name, possibilities=self.list_commands(ctx), ctx=ctx
+            ) from None
+
     def listed_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """What a listing needs of a command (name, short help), without importing it."""
         entry = self.lazy_subcommands.get(cmd_name)

@@ -35,8 +35,11 @@ def fav() -> None:
     """Your favorites (お気に入り): collect titles here, then `libcli reserve --favorites`."""
 
 
-def _for_each_title(app, title_ids, change, done: str, missing: str) -> None:
-    """Apply `change` to each title; unknown ones are reported and end with exit 6."""
+def _for_each_title(
+    app, title_ids, change, done: str, missing: str, unchanged: str | None = None
+) -> None:
+    """Apply `change` to each title (False: nothing to change, said with `unchanged`);
+    unknown ones are reported and end with exit 6."""
     from libcli.errors import NotFoundError
     from libcli.exit_codes import ExitCode
     from libcli.output import say, warn
@@ -45,12 +48,12 @@ def _for_each_title(app, title_ids, change, done: str, missing: str) -> None:
     not_found = 0
     for title_id in title_ids:
         try:
-            change(client, title_id)
+            changed = change(client, title_id)
         except NotFoundError:
             not_found += 1
             warn(missing.format(id=title_id))
             continue
-        say(done.format(id=title_id))
+        say((done if changed is not False or unchanged is None else unchanged).format(id=title_id))
     refresh_cache(app, client)
     exit_with(ExitCode.NOT_FOUND if not_found else ExitCode.OK)
 
@@ -66,6 +69,7 @@ def fav_add(app, title_ids: tuple[str, ...]) -> None:
         lambda client, title_id: client.add_favorite(title_id),
         _("Added to favorites: {id}"),
         _("No such title: {id}."),
+        _("Already in favorites: {id}"),
     )
 
 

@@ -122,6 +122,7 @@ def reserve(
             candidates.append({"id": title_id, "reservable": False, "reason": "not_found"})
     if not candidates:
         raise UsageProblem("nothing_to_reserve")
+    _apply_limit(client, candidates)
 
     preview_err = out.json or not stdout_is_tty()  # keep stdout for the results
     table(
@@ -141,7 +142,7 @@ def reserve(
         pickup = _choose(app, "pickup", pickup, "--pickup", POINT, yes)
         contact = _choose(app, "contact", contact, "--contact", CONTACT, yes)
         if email_confirmation is None:
-            email_confirmation = bool(app.settings.get("email_confirmation"))
+            email_confirmation = _ask_confirmation_mail(app, yes)
         say(
             _("Pickup: {pickup}   Contact: {contact}   Confirmation mail: {mail}").format(
                 pickup=app.library.point_name(pickup),
@@ -188,6 +189,36 @@ def reserve(
         ]
         table([_("Reservation"), _("ID"), LongText(_("Title")), LongText(_("Result"))], rows)
     exit_with(ExitCode.REFUSED if skipped else ExitCode.OK)
+
+
+def _apply_limit(client, candidates: list[dict[str, Any]]) -> None:
+    """R3 in the preview: titles beyond the patron's room under the reservation limit are
+    marked `limit_reached` before the question, as the server would refuse them. The server
+    still decides; a preview that cannot be made leaves the verdicts as they were."""
+    from libcli.errors import LibcliError
+
+    try:
+        limit = client.library().get("reservation_limit")
+        active = len(client.status().get("reservations") or [])
+    except LibcliError:
+        return
+    if not isinstance(limit, int):
+        return
+    room = max(0, limit - active)
+    for candidate in [c for c in candidates if c.get("reservable")][room:]:
+        candidate["reservable"] = False
+        candidate["reason"] = "limit_reached"
+
+
+def _ask_confirmation_mail(app, yes: bool) -> bool:
+    """R9: the patron chooses whether a confirmation mail is sent. A configured choice
+    (flag, env, config file) stands; a terminal without one is asked; scripts get no mail."""
+    from libcli.output import stdin_is_tty
+
+    value, source = app.settings.lookup("email_confirmation")
+    if source != "default" or yes or not stdin_is_tty():
+        return bool(value)
+    return click.confirm(_("Send a confirmation mail?"), default=bool(value), err=True)
 
 
 def _remember(app, reserved: list[dict[str, Any]]) -> None:
@@ -319,6 +350,11 @@ def cancel(app, out, reservation_ids: tuple[str, ...], yes: bool) -> None:
             refused(_("Reservation {id} was not found.").format(id=rid), err=out.json)
             continue
         except RefusedError as exc:
+            if exc.code == "already_cancelled":  # the patron's wish is already true
+                cancelled.append(rid)
+                if not out.json:
+                    say(_("Reservation {id} was already cancelled.").format(id=rid))
+                continue
             problems.append({"reservation_id": rid, "reason": exc.code})
             if exc.code == "ready_cannot_cancel" and not exc.params.get("phone"):
                 exc.params["phone"] = _library_phone(client)

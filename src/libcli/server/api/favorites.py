@@ -18,10 +18,17 @@ def list_favorites(caller: CurrentPatron, db: Db, settings: Config):
         return {"items": catalog.summaries(session, settings, titles, caller.card)}
 
 
-@router.put("/favorites/{title_id}", status_code=204, response_class=Response)
+@router.put(
+    "/favorites/{title_id}",
+    status_code=201,
+    response_class=Response,
+    responses={204: {"description": "Already a favorite: nothing changed."}},
+)
 def add_favorite(title_id: str, caller: CurrentPatron, db: Db, settings: Config):
+    """201 when the title was added, 204 when it was a favorite already."""
     with db.write() as session:
-        reservations.add_favorite(session, settings, caller.card, title_id)
+        added = reservations.add_favorite(session, settings, caller.card, title_id)
+    return Response(status_code=201 if added else 204)
 
 
 @router.delete("/favorites/{title_id}", status_code=204, response_class=Response)

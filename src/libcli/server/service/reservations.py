@@ -250,6 +250,8 @@ def cancel(
     title_id = session.scalar(query.with_only_columns(Reservation.title_id))
     holds.lock_titles(session, [title_id] if title_id else [])  # title before reservation
     reservation = session.scalars(query.with_for_update()).first()
+    if reservation is not None and reservation.status == "cancelled":
+        raise LibraryError("already_cancelled", f"reservation {reservation_id} is cancelled")
     if reservation is None or reservation.status not in ACTIVE_RESERVATION:
         raise LibraryError("not_found", f"no active reservation {reservation_id}")
     if not by_staff and not can_cancel_online(reservation.status):
@@ -262,11 +264,14 @@ def cancel(
     return reservation
 
 
-def add_favorite(session: DbSession, settings: Settings, card: str, title_id: str) -> None:
+def add_favorite(session: DbSession, settings: Settings, card: str, title_id: str) -> bool:
+    """True when the title was added, False when it was a favorite already."""
     if session.get(Title, title_id) is None:
         raise LibraryError("not_found", f"no title {title_id}")
-    if session.get(Favorite, (card, title_id)) is None:
-        session.add(Favorite(card=card, title_id=title_id, added_at=settings.now()))
+    if session.get(Favorite, (card, title_id)) is not None:
+        return False
+    session.add(Favorite(card=card, title_id=title_id, added_at=settings.now()))
+    return True
 
 
 def remove_favorite(session: DbSession, card: str, title_id: str) -> None:
