@@ -15,7 +15,7 @@ import os
 import time
 from typing import TYPE_CHECKING, Any
 
-from libcli.files import DEFAULT_PROFILE, config_location, write_private
+from libcli.files import CONFIG_DIR_ENV, DEFAULT_PROFILE, config_location, write_private
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -28,9 +28,32 @@ SECTIONS = PATRON_SECTIONS + LIBRARY_SECTIONS
 MAX_TITLES = 50
 
 
+def cache_location() -> str:
+    """The cache directory: `$XDG_CACHE_HOME/libcli`; else, when `$LIBCLI_CONFIG_DIR` keeps
+    libcli's files together (tests, a portable setup), its `cache`; else the platform's
+    cache folder (~/.cache/libcli, ~/Library/Caches/libcli, %LOCALAPPDATA%/libcli/Cache)."""
+    import sys
+
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg and os.path.isabs(xdg):
+        return os.path.join(xdg, "libcli")
+    if os.environ.get(CONFIG_DIR_ENV):
+        return _old_location()
+    if sys.platform == "darwin":
+        return os.path.expanduser("~/Library/Caches/libcli")
+    if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
+        return os.path.join(os.environ["LOCALAPPDATA"], "libcli", "Cache")
+    return os.path.expanduser("~/.cache/libcli")
+
+
+def _old_location() -> str:
+    """Where the cache lived before it moved to the cache folder: beside the config file."""
+    return os.path.join(config_location(), "cache")
+
+
 def _location(profile: str | None) -> str:
     # A plain str: reading the cache on TAB needs no pathlib.
-    return os.path.join(config_location(), "cache", f"{profile or DEFAULT_PROFILE}.json")
+    return os.path.join(cache_location(), f"{profile or DEFAULT_PROFILE}.json")
 
 
 def cache_path(profile: str | None) -> Path:
@@ -41,12 +64,33 @@ def cache_path(profile: str | None) -> Path:
 
 def load(profile: str | None) -> dict[str, Any]:
     try:
-        with open(_location(profile), encoding="utf-8") as fh:
-            import json  # only when there is a cache to read: `--help` mostly finds none
-
-            data = json.load(fh)
+        return _read(_location(profile))
+    except FileNotFoundError:
+        return _moved(profile)
     except (OSError, ValueError):
         return {}
+
+
+def _moved(profile: str | None) -> dict[str, Any]:
+    """The cache of an older libcli, read once from beside the config file and moved."""
+    old = os.path.join(_old_location(), f"{profile or DEFAULT_PROFILE}.json")
+    if old == _location(profile):
+        return {}
+    try:
+        data = _read(old)
+    except (OSError, ValueError):
+        return {}
+    _save(profile, data)
+    with contextlib.suppress(OSError):
+        os.unlink(old)
+    return data
+
+
+def _read(location: str) -> dict[str, Any]:
+    with open(location, encoding="utf-8") as fh:
+        import json  # only when there is a cache to read: `--help` mostly finds none
+
+        data = json.load(fh)
     return data if isinstance(data, dict) else {}
 
 

@@ -46,7 +46,13 @@ class MemoryKeyring(KeyringBackend):
 def isolated(tmp_path, monkeypatch):
     """Every test: its own config dir, English, no colour, no token in the environment."""
     for var in list(os.environ):
-        if var.startswith("LIBCLI_") or var in ("NO_COLOR", "LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        if var.startswith("LIBCLI_") or var in (
+            "NO_COLOR",
+            "LANGUAGE",
+            "LC_ALL",
+            "LC_MESSAGES",
+            "XDG_CACHE_HOME",  # the cache then lives in the temporary config dir
+        ):
             monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("LANG", "C")
     monkeypatch.setenv("LIBCLI_CONFIG_DIR", str(tmp_path / "config"))

@@ -528,3 +528,18 @@ def test_the_preview_applies_the_reservation_limit_before_asking(library, tmp_pa
     assert "Reserve 10 title(s)?" not in done.stderr
     status = json.loads(libcli("status", "--json", env=env).stdout)
     assert status["reservations"] == []
+
+
+def test_the_cache_lives_under_xdg_cache_home_and_the_old_one_is_moved_once(library, tmp_path):
+    home = tmp_path / "home"
+    old = home / "config" / "cache" / "default.json"
+    old.parent.mkdir(parents=True)
+    old.write_text(json.dumps({"titles": [{"id": "L005", "title": "八戸の本 第5巻"}]}))
+    env = patron_env(home, library, XDG_CACHE_HOME=str(home / "xdg-cache"))
+    done = libcli("search", "八戸の本", "--limit", "2", env=env)
+    assert done.returncode == 0, done.stderr
+    new = home / "xdg-cache" / "libcli" / "default.json"
+    titles = [t["id"] for t in json.loads(new.read_text())["titles"]]
+    assert "L005" in titles, titles  # what the old cache held was carried over
+    assert not old.exists()
+    assert oct(new.stat().st_mode & 0o777) == "0o600"
