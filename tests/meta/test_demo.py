@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,14 @@ def test_demo_script_runs_a_patron_session_against_the_demo_library():
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
     assert "100000001" in out  # the demo cards are printed
-    assert "T0008" in out and "津軽" in out  # reserved from the favorites
-    assert "on_shelf" in out or "shelf" in out.lower()  # a refusal is shown (R8)
+    # From the favorites, 津軽 is reserved and the three others are refused, each for its
+    # own reason: on the shelf (R8), reference only, a magazine (R4).
+    reserved = re.search(r"^(\d+)\tT0008\t津軽\treserved \(queue position 1\)$", out, re.M)
+    assert reserved, out
+    refused = re.findall(r"^-\t(\w+)\t.*\tnot reserved: (.+)$", out, re.M)
+    assert [code for code, _reason in refused] == ["T0001", "T0048", "M0002"], out
+    assert len({reason for _code, reason in refused}) == 3
+    assert "available on the shelf" in refused[0][1]
+    assert "\n(exit 5)\n" in out  # exit_codes.REFUSED: some titles were refused
+    assert f"Cancelled reservation {reserved.group(1)}." in out
     assert "Traceback" not in out + result.stderr
