@@ -278,9 +278,6 @@ class LibraryClient:
 
     # -- public -------------------------------------------------------------------------
 
-    def health(self) -> Any:
-        return self._request("GET", "/health", auth=False)
-
     def library(self) -> dict[str, Any]:
         return self._request("GET", "/library", auth=False)
 

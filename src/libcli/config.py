@@ -333,9 +333,6 @@ class Settings:
         self._data = data
         return True
 
-    def profiles(self) -> list[str]:
-        return sorted(k for k, v in self.data.items() if isinstance(v, dict))
-
 
 def profile_names() -> list[str]:
     """Profiles in the config file, for completion (no network, stdlib only)."""

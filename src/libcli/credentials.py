@@ -126,11 +126,6 @@ def _chosen_explicitly() -> bool:
         return False
 
 
-def backend_name() -> str:
-    backend = _backend()
-    return f"{type(backend).__module__}.{type(backend).__name__}"
-
-
 def check_keyring() -> None:
     """Fail early (before asking for a password) when no usable keyring is there."""
     _backend()

@@ -87,6 +87,12 @@ def test_ruff_lint_and_format_are_clean():
     assert fmt.returncode == 0, fmt.stdout
 
 
+def test_no_dead_code_in_src():
+    """vulture over src/ with the names it cannot see used listed in pyproject.toml."""
+    result = _run(str(Path(sys.executable).parent / "vulture"))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_migrations_match_the_models(tmp_path):
     """A model change without a migration fails here (alembic's autogenerate diff)."""
     from alembic.autogenerate import compare_metadata

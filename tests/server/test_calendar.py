@@ -9,7 +9,7 @@ import pytest
 from libcli.server import calendar
 from libcli.server.db.session import Database
 from libcli.server.profile import load_profile
-from libcli.server.rules.calendar import closure_reason, is_closed, parse_weekdays
+from libcli.server.rules.calendar import closure_reason, parse_weekdays
 
 D = dt.date
 MON = frozenset({0})
@@ -81,7 +81,7 @@ def test_explicit_dates_close_any_day():
     assert reason(D(2026, 11, 23), explicit=[D(2026, 11, 23)]) == "explicit"
 
 
-def test_is_closed_and_no_calendar_means_always_open():
+def test_no_calendar_means_always_open():
     kwargs = dict(
         weekly_closed=frozenset(),
         holidays=HOLIDAYS_2026,
@@ -89,10 +89,10 @@ def test_is_closed_and_no_calendar_means_always_open():
         monday_holiday_shift=False,
         explicit=frozenset(),
     )
-    assert not any(is_closed(D(2026, 11, 1) + dt.timedelta(days=n), **kwargs) for n in range(60))
-    assert is_closed(
-        D(2026, 11, 24), **{**kwargs, "weekly_closed": MON, "monday_holiday_shift": True}
-    )
+    days = [D(2026, 11, 1) + dt.timedelta(days=n) for n in range(60)]
+    assert [day for day in days if closure_reason(day, **kwargs) is not None] == []
+    shifted = {**kwargs, "weekly_closed": MON, "monday_holiday_shift": True}
+    assert closure_reason(D(2026, 11, 24), **shifted) == "shifted"
 
 
 def test_parse_weekdays_accepts_names_numbers_and_japanese():

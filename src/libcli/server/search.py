@@ -60,7 +60,6 @@ from libcli.server.db.models import Title, TitleGram, TitleGramCount
 # Joins the fields of search_text. normalize() turns it (like all whitespace) into a
 # plain space, so no query can contain it and a match never spans two fields.
 FIELD_SEPARATOR = "\x1f"
-LIKE_ESCAPE = "\\"
 
 _KATAKANA = "".join(chr(c) for c in range(0x30A1, 0x30F7)) + "ヽヾ"
 _HIRAGANA = "".join(chr(c - 0x60) for c in range(0x30A1, 0x30F7)) + "ゝゞ"
@@ -158,12 +157,6 @@ VERIFY_LIMIT = 300
 # Past this many postings of its rarest gram, a long query's total is that gram's count
 # (an upper bound, read from title_gram_count, no work at all).
 ESTIMATE_LIMIT = 5_000
-
-
-def _like_escape(text: str) -> str:
-    for ch in (LIKE_ESCAPE, "%", "_"):
-        text = text.replace(ch, LIKE_ESCAPE + ch)
-    return text
 
 
 def _contains(session: Session, q: str):

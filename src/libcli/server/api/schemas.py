@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from libcli.server.profile import MATERIAL_TYPES
+from libcli.server.rules.holds import ACTIVE
 
 Card = Field(pattern=r"^[0-9]{9}$", min_length=9, max_length=9, examples=["100000001"])
 # The library's profile says which points and contact methods there are (GET /library);
@@ -143,7 +144,7 @@ class ReservationOut(BaseModel):
     reservation_id: int
     id: str
     title: str
-    status: Literal["waiting", "in_transit", "ready"]
+    status: Literal[ACTIVE]
     pickup: str
     contact: str
     via: str

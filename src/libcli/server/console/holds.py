@@ -17,6 +17,7 @@ from libcli.server.console.output import (
 )
 from libcli.server.console.terms import CONTACT, POINT
 from libcli.server.i18n import N_
+from libcli.server.rules.holds import ACTIVE
 
 HOLD_COLUMNS = (
     Column("reservation_id", N_("Reservation")),
@@ -100,7 +101,7 @@ def hold_cancel(ctx: Context, reservation_id: int, date) -> None:
 
 @command(hold, "list")
 @click.option("--point", type=POINT, help="Only this pickup point.")
-@click.option("--status", type=click.Choice(["waiting", "in_transit", "ready"]))
+@click.option("--status", type=click.Choice(ACTIVE))
 @click.option(
     "--awaiting-contact",
     is_flag=True,

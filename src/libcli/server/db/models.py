@@ -18,7 +18,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-ACTIVE_RESERVATION = ("waiting", "in_transit", "ready")
+from libcli.server.rules.holds import ACTIVE as ACTIVE_RESERVATION
+
+# The partial index below counts the same statuses as the rule (rules/holds.py).
+_ACTIVE_SQL = "status IN (" + ", ".join(f"'{s}'" for s in ACTIVE_RESERVATION) + ")"
 
 
 class UTCDateTime(TypeDecorator):
@@ -194,8 +197,8 @@ class Reservation(Base):
             "card",
             "title_id",
             unique=True,
-            sqlite_where=text("status IN ('waiting', 'in_transit', 'ready')"),
-            postgresql_where=text("status IN ('waiting', 'in_transit', 'ready')"),
+            sqlite_where=text(_ACTIVE_SQL),
+            postgresql_where=text(_ACTIVE_SQL),
         ),
         # R22: one place in a title's queue per reservation, whatever races happen.
         Index("one_reservation_per_queue_number", "title_id", "queue_number", unique=True),

@@ -46,29 +46,6 @@ def closure_reason(
     return None
 
 
-def is_closed(
-    day: dt.date,
-    *,
-    weekly_closed: frozenset[int],
-    holidays: Container[dt.date],
-    closed_on_holidays: bool,
-    monday_holiday_shift: bool,
-    explicit: Container[dt.date],
-) -> bool:
-    """Is the point closed (休館日) on `day`?"""
-    return (
-        closure_reason(
-            day,
-            weekly_closed=weekly_closed,
-            holidays=holidays,
-            closed_on_holidays=closed_on_holidays,
-            monday_holiday_shift=monday_holiday_shift,
-            explicit=explicit,
-        )
-        is not None
-    )
-
-
 _WEEKDAY_NAMES = {
     name: i
     for i, (short, long, ja) in enumerate(

@@ -7,7 +7,10 @@ from collections.abc import Callable
 
 from sqlalchemy import ColumnElement, and_
 
+# A reservation's statuses while it lasts: 予約待ち, 回送中, 受取可; a copy is assigned
+# in the last two.
 ACTIVE = ("waiting", "in_transit", "ready")
+ASSIGNED = ("in_transit", "ready")
 # Contact methods where the contact day is the day the hold becomes ready; for the
 # others it is the day staff record the call (`libcli-server contacted`).
 CONTACT_ON_READY = ("email", "none")

@@ -14,9 +14,14 @@ class CopyState:
     state: str  # on_shelf | on_loan | in_transit | held
 
 
+def is_available(copy: CopyState) -> bool:
+    """貸出可能: a loanable copy standing on the shelf (R8). Takes a `Copy` row too."""
+    return copy.loanable and copy.state == "on_shelf"
+
+
 def available_count(copies: Iterable[CopyState]) -> int:
     """貸出可能数: loanable copies standing on the shelf."""
-    return sum(1 for c in copies if c.loanable and c.state == "on_shelf")
+    return sum(1 for c in copies if is_available(c))
 
 
 def online_refusal(

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from libcli.server.db.models import Copy, Loan, Reservation
 from libcli.server.errors import LibraryError
+from libcli.server.rules.holds import ASSIGNED
 from libcli.server.service import holds
 from libcli.server.service.accounts import get_patron
 from libcli.server.settings import Settings
@@ -26,7 +27,7 @@ def _copy(session: DbSession, barcode: str) -> Copy:
 def _holding_reservation(session: DbSession, barcode: str) -> Reservation | None:
     return session.scalars(
         select(Reservation)
-        .where(Reservation.copy_barcode == barcode, Reservation.status.in_(("in_transit", "ready")))
+        .where(Reservation.copy_barcode == barcode, Reservation.status.in_(ASSIGNED))
         .with_for_update()
     ).first()
 

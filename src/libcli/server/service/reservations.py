@@ -21,7 +21,7 @@ from libcli.server.db.models import (
 from libcli.server.errors import LibraryError
 from libcli.server.rules.holds import can_cancel_online
 from libcli.server.rules.patron import contact_refusal
-from libcli.server.rules.reservability import counter_refusal, online_refusal
+from libcli.server.rules.reservability import counter_refusal, is_available, online_refusal
 from libcli.server.service import catalog, holds
 from libcli.server.service.accounts import get_patron
 from libcli.server.service.catalog import copy_states
@@ -105,7 +105,7 @@ def place(
         holdings = replace(holdings, reserved=holdings.reserved | {title_id})
         new_rows.append((row, title))
         # At the counter a copy on the shelf is taken for the patron straight away.
-        on_shelf = [c.barcode for c in copies if c.loanable and c.state == "on_shelf"]
+        on_shelf = [c.barcode for c in copies if is_available(c)]
         if via == "counter" and on_shelf:
             holds.assign_copies(session, settings, on_shelf[:1], today)
 
