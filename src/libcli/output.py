@@ -71,7 +71,7 @@ def color_enabled() -> bool:
 
 
 class Refused(str):
-    """A cell the web page shows in red: a title or reservation refused by a rule."""
+    """A cell shown in red on a colour terminal: a title or reservation the server refused."""
 
 
 class LongText(str):

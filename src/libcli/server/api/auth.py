@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from libcli.server import throttle
 from libcli.server.api import schemas
 from libcli.server.api.deps import ClientAddress, Config, CurrentPatron, Db
 from libcli.server.service import accounts
@@ -36,9 +35,7 @@ def request_reset(
     client: ClientAddress,
 ):
     # R17: the same answer whether or not card and address matched.
-    with db.write() as session:
-        throttle.check_and_count_reset(session, settings, client, settings.now())
-        accounts.request_password_reset(session, settings, body.card, body.email)
+    accounts.request_password_reset(db, settings, body.card, body.email, client=client)
     return {"status": "accepted"}
 
 

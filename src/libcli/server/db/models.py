@@ -61,7 +61,7 @@ class Patron(Base):
     deactivated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
-class Session(Base):
+class LoginSession(Base):
     """A login session: the bearer token is stored only as its SHA-256."""
 
     __tablename__ = "session"

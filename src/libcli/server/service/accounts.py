@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Row, bindparam, delete, select, update
 from sqlalchemy.orm import Session as DbSession
 
 from libcli.server import emails, logs, mail, security, throttle
-from libcli.server.db.models import PasswordReset, Patron, Session
+from libcli.server.db.models import LoginSession, PasswordReset, Patron
 from libcli.server.db.session import Database
 from libcli.server.errors import LibraryError
 from libcli.server.settings import Settings
@@ -95,7 +95,7 @@ def issue_password(
 
 def _new_session(session: DbSession, settings: Settings, card: str, now: dt.datetime) -> tuple:
     token = security.new_token()
-    row = Session(
+    row = LoginSession(
         token_hash=security.token_hash(token),
         card=card,
         created_at=now,
@@ -188,7 +188,7 @@ def login(
     password: str,
     now: dt.datetime | None = None,
     client: str | None = None,
-) -> tuple[str, Session, Patron]:
+) -> tuple[str, LoginSession, Patron]:
     """R1: card number and password. Unknown card, wrong password and a locked card
     all answer the same `invalid_credentials`, after the same argon2 work.
 
@@ -204,7 +204,7 @@ def login(
 
 # The token lookup: one read by the session's primary key, joined to its patron, only
 # the columns a caller needs (no ORM objects on the path of every request).
-_session, _patron = Session.__table__, Patron.__table__
+_session, _patron = LoginSession.__table__, Patron.__table__
 _SESSION_HOLDER = (
     select(
         _patron.c.card,
@@ -254,13 +254,13 @@ def touch_session(
 
 
 def logout_hash(session: DbSession, token_hash: str) -> None:
-    session.execute(delete(Session).where(Session.token_hash == token_hash))
+    session.execute(delete(LoginSession).where(LoginSession.token_hash == token_hash))
 
 
 def _end_sessions(session: DbSession, card: str, keep: str | None = None) -> None:
-    query = delete(Session).where(Session.card == card)
+    query = delete(LoginSession).where(LoginSession.card == card)
     if keep is not None:
-        query = query.where(Session.token_hash != keep)
+        query = query.where(LoginSession.token_hash != keep)
     session.execute(query)
 
 
@@ -292,12 +292,28 @@ def change_password(
 
 
 def request_password_reset(
-    session: DbSession, settings: Settings, card: str, email: str, now: dt.datetime | None = None
+    db: Database,
+    settings: Settings,
+    card: str,
+    email: str,
+    *,
+    client: str | None,
+    now: dt.datetime | None = None,
 ) -> None:
     """R17: card number + email address; a mail with a single-use URL when they match.
 
-    The caller answers the same whether or not they matched."""
+    Counted per client address first (429 `rate_limited` past the limit). The caller
+    answers the same whether or not they matched; the mail is queued here and sent by
+    the deliverer."""
     now = now or settings.now()
+    with db.write() as session:
+        throttle.check_and_count_reset(session, settings, client, now)
+        _queue_reset_link(session, settings, card.strip(), email, now)
+
+
+def _queue_reset_link(
+    session: DbSession, settings: Settings, card: str, email: str, now: dt.datetime
+) -> None:
     patron = (
         session.scalars(select(Patron).where(Patron.card == card).with_for_update()).first()
         if valid_card(card)
@@ -338,6 +354,19 @@ def request_password_reset(
         expires_minutes=settings.reset_token_minutes,
     )
     logs.security_event(settings, "reset_requested", card=card)
+
+
+def reset_link_state(db: Database, token: str, now: dt.datetime) -> str:
+    """ "ok", "used", "expired" or "unknown": what the patron is told about a reset link."""
+    if not token or len(token) > 128:
+        return "unknown"
+    with db.read() as session:
+        row = session.get(PasswordReset, security.token_hash(token))
+        if row is None:
+            return "unknown"
+        if row.used_at is not None:
+            return "used"
+        return "expired" if row.expires_at <= now else "ok"
 
 
 def reset_password(

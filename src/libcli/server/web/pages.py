@@ -16,11 +16,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
 
-from libcli.server import security, throttle
 from libcli.server.api.deps import ClientAddress, Config, Db
-from libcli.server.db.models import PasswordReset
 from libcli.server.errors import LibraryError, message
 from libcli.server.rules.holds import can_cancel_online
 from libcli.server.service import accounts, reservations
@@ -123,21 +120,6 @@ def redirect(request: Request, settings: Settings, path: str, lang: str) -> Redi
 # -- the password reset page (R17) -----------------------------------------------------
 
 
-def reset_link_state(db: Db, token: str, now: dt.datetime) -> str:
-    """ "ok", "used", "expired" or "unknown": what the patron is told about the link."""
-    if not token or len(token) > 128:
-        return "unknown"
-    with db.read() as session:
-        row = session.scalars(
-            select(PasswordReset).where(PasswordReset.token_hash == security.token_hash(token))
-        ).first()
-        if row is None:
-            return "unknown"
-        if row.used_at is not None:
-            return "used"
-        return "expired" if row.expires_at <= now else "ok"
-
-
 def _reset_page(request, settings, lang, token, state, *, error=None, status_code=200):
     if state != "ok":
         status_code = 400
@@ -159,7 +141,8 @@ def _reset_page(request, settings, lang, token, state, *, error=None, status_cod
 @router.get("/reset", response_class=HTMLResponse)
 def reset_form(request: Request, db: Db, settings: Config, token: str = ""):
     lang = page_lang(request)
-    return _reset_page(request, settings, lang, token, reset_link_state(db, token, settings.now()))
+    state = accounts.reset_link_state(db, token, settings.now())
+    return _reset_page(request, settings, lang, token, state)
 
 
 @router.post("/reset", response_class=HTMLResponse)
@@ -173,7 +156,7 @@ def reset_submit(
     lang: FormText = "",
 ):
     lang = page_lang(request, lang)
-    state = reset_link_state(db, token, settings.now())
+    state = accounts.reset_link_state(db, token, settings.now())
     if state != "ok":
         return _reset_page(request, settings, lang, token, state)
     if password != password_again:
@@ -184,7 +167,7 @@ def reset_submit(
     except LibraryError as refusal:
         if refusal.code == "invalid_token":  # used or expired a moment ago
             return _reset_page(
-                request, settings, lang, token, reset_link_state(db, token, settings.now())
+                request, settings, lang, token, accounts.reset_link_state(db, token, settings.now())
             )
         error = message(refusal.code, lang)
         return _reset_page(request, settings, lang, token, state, error=error, status_code=422)
@@ -213,9 +196,7 @@ def forgot_submit(
     lang = page_lang(request, lang)
     # R17: the same answer whether or not the card and the address matched.
     try:
-        with db.write() as session:
-            throttle.check_and_count_reset(session, settings, client, settings.now())
-            accounts.request_password_reset(session, settings, card.strip(), email.strip())
+        accounts.request_password_reset(db, settings, card, email, client=client)
     except LibraryError as refusal:
         return render(
             request,
