@@ -12,8 +12,8 @@ A domain is one gettext catalogue per language, with the sources its messages co
   libcli/i18n.py), so Click's own messages ("Usage:", "Did you mean ...?") are translated.
 
 - `libcli_server`, the server's words (refusals, pages, mails, the staff console): `_()` /
-  `N_()` in src/libcli/server, its own catalogue in the server package so the CLI never
-  loads it. Source strings are English; only the
+  `N_()` in src/libcli/server and `_()` in the pages' Jinja2 templates, its own catalogue
+  in the server package so the CLI never loads it. Source strings are English; only the
 Japanese catalogue is kept (English needs none at run time). A new message lands in the
 .po with an empty msgstr, a changed one as fuzzy with its old translation: translate it in
 the .po, then run this again.
@@ -110,7 +110,11 @@ DOMAINS = [
         [
             Source(
                 SRC / "server",
-                [("**.py", extract_libcli), ("mail_templates/**.txt", "jinja2")],
+                [
+                    ("**.py", extract_libcli),
+                    ("mail_templates/**.txt", "jinja2"),
+                    ("web/templates/**.html", "jinja2"),  # the pages' `_("...")`
+                ],
                 "src/libcli/server",
             )
         ],

@@ -19,18 +19,12 @@ from fastapi.templating import Jinja2Templates
 
 from libcli.server.api.deps import ClientAddress, Config, Db
 from libcli.server.errors import LibraryError, message
+from libcli.server.i18n import N_, _
 from libcli.server.rules.holds import can_cancel_online
 from libcli.server.service import accounts, reservations
 from libcli.server.settings import Settings
 from libcli.server.web import guard
-from libcli.server.web.texts import (
-    DEFAULT_LANG,
-    STATE_NAMES,
-    contact_name,
-    date_text,
-    pick_lang,
-    text,
-)
+from libcli.server.web.texts import DEFAULT_LANG, STATE_NAMES, contact_name, date_text, pick_lang
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = Jinja2Templates(directory=HERE / "templates")
@@ -39,7 +33,10 @@ STATIC_DIR = HERE / "static"
 router = APIRouter(include_in_schema=False)
 
 FormText = Annotated[str, Form()]
-NOTICES = {"cancelled": "cancelled", "logged_out": "logged_out"}  # ?notice= → text key
+NOTICES = {  # ?notice= → what the page says
+    "cancelled": N_("The reservation has been cancelled."),
+    "logged_out": N_("You have logged out."),
+}
 # Pages hold personal data or single-use tokens: never cached, framed or referred on.
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
@@ -100,7 +97,7 @@ def render(
             "lang": lang,
             "other_lang": other,
             "switch_href": f"{switch}{joiner}lang={other}",
-            "t": lambda key, **values: text(lang, key, **values),
+            "_": lambda message, **values: _(message, lang).format(**values),
             "date": lambda day: date_text(lang, day),
             "library_name": profile.name(lang),
             "phone": profile.phone,
@@ -160,7 +157,7 @@ def reset_submit(
     if state != "ok":
         return _reset_page(request, settings, lang, token, state)
     if password != password_again:
-        error = text(lang, "passwords_differ")
+        error = _("The two passwords are not the same: please type them again.", lang)
         return _reset_page(request, settings, lang, token, state, error=error, status_code=422)
     try:
         accounts.reset_password(db, settings, token, password)
@@ -236,11 +233,13 @@ def _login_page(request, settings, lang, *, error=None, notice=None, card="", st
 def _reservation_view(r: dict, lang: str, settings: Settings) -> dict:
     status = r["status"]
     if status == "waiting" and r.get("position"):
-        state = text(lang, "state_waiting_position", position=r["position"])
+        state = _("Waiting (No. {position} in the queue)", lang).format(position=r["position"])
     elif status == "ready" and r.get("pickup_deadline"):
-        state = text(lang, "state_ready_until", date=date_text(lang, r["pickup_deadline"]))
+        state = _("Ready for pickup (until {date})", lang).format(
+            date=date_text(lang, r["pickup_deadline"])
+        )
     else:
-        state = text(lang, STATE_NAMES.get(status, "state_waiting"))
+        state = _(STATE_NAMES.get(status, STATE_NAMES["waiting"]), lang)
     try:
         pickup = settings.profile.point(r["pickup"]).name(lang)
     except KeyError:
@@ -288,7 +287,7 @@ def home(request: Request, settings: Config):
 @router.get("/status", response_class=HTMLResponse)
 def status_page(request: Request, db: Db, settings: Config, notice: str = ""):
     lang = page_lang(request)
-    notice_text = text(lang, NOTICES[notice]) if notice in NOTICES else None
+    notice_text = _(NOTICES[notice], lang) if notice in NOTICES else None
     who = guard.current_session(request, db, settings)
     if who is None:
         return _login_page(request, settings, lang, notice=notice_text)
@@ -309,7 +308,7 @@ def login_submit(
     lang = page_lang(request, lang)
     card = card.strip()
     if not guard.same(csrf, request.cookies.get(guard.LOGIN_CSRF_COOKIE)):
-        error = text(lang, "cookies_needed")
+        error = _("This page has expired: please try again (cookies must be enabled).", lang)
         return _login_page(request, settings, lang, error=error, card=card, status_code=403)
     try:
         token, _row, _patron = accounts.login(db, settings, card, password, client=client)
@@ -332,7 +331,7 @@ def logout_submit(
     who = guard.current_session(request, db, settings)
     if who is not None:
         if not guard.same(csrf, who.csrf):
-            error = text(lang, "cookies_needed")
+            error = _("This page has expired: please try again (cookies must be enabled).", lang)
             return _status_page(request, db, settings, lang, who, error=error, status_code=403)
         with db.write() as session:
             accounts.logout_hash(session, who.token_hash)
@@ -357,7 +356,7 @@ def cancel_submit(
     if who is None:
         return _login_page(request, settings, lang, error=message("auth_required", lang))
     if not guard.same(csrf, who.csrf):
-        error = text(lang, "cookies_needed")
+        error = _("This page has expired: please try again (cookies must be enabled).", lang)
         return _status_page(request, db, settings, lang, who, error=error, status_code=403)
     with db.read() as session:
         mine = reservations.status(session, who.card)["reservations"]
