@@ -11,8 +11,15 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+# The demo needs only the server extra (it pulls in the patron's CLI too).
+$(BIN)/.server-installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[server]'
+	touch $@
+
 ## The demo library on SQLite, and a patron session against it.
-demo: $(BIN)/.installed
+demo: $(BIN)/.server-installed
 	bash scripts/demo.sh
 
 ## The whole test suite: lint (ruff, import-linter), SQLite and PostgreSQL, the real

@@ -7,10 +7,9 @@ BIN=${BIN:-.venv/bin}
 WORK=$(mktemp -d -t libcli-demo-XXXXXX)
 PORT=${PORT:-$("$BIN/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}
 
-# The patron's side: its own config folder, and a file keyring in the demo folder
-# (on a desktop, libcli uses the OS keyring instead).
+# The patron's side: its own config folder, where the demo keeps the session token in a
+# 0600 file (--insecure-storage); on a desktop, libcli keeps it in the OS keyring instead.
 export LIBCLI_CONFIG_DIR="$WORK/config" XDG_DATA_HOME="$WORK/data"
-export PYTHON_KEYRING_BACKEND=keyrings.alt.file.PlaintextKeyring
 export LIBCLI_SERVER="http://127.0.0.1:$PORT" LIBCLI_SERVER_PUBLIC_URL="http://127.0.0.1:$PORT"
 export LIBCLI_LANG=${LIBCLI_LANG:-ja}
 
@@ -29,7 +28,7 @@ libcli() { "$BIN/libcli" "$@"; }
 
 echo
 echo "== A patron session (青森 花子, card 100000001) =="
-printf 'hanako-no-hon\n' | "$BIN/libcli" login 100000001 --password-stdin
+printf 'hanako-no-hon\n' | "$BIN/libcli" login 100000001 --password-stdin --insecure-storage
 step libcli whoami
 step libcli search 太宰
 step libcli show T0005
