@@ -24,7 +24,14 @@ from libcli.server.rules.holds import can_cancel_online
 from libcli.server.service import accounts, reservations
 from libcli.server.settings import Settings
 from libcli.server.web import guard
-from libcli.server.web.texts import DEFAULT_LANG, STATE_NAMES, contact_name, date_text, pick_lang
+from libcli.server.web.texts import (
+    DEFAULT_LANG,
+    STATE_NAMES,
+    SWITCH_TO,
+    contact_name,
+    date_text,
+    pick_lang,
+)
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = Jinja2Templates(directory=HERE / "templates")
@@ -97,6 +104,8 @@ def render(
             "lang": lang,
             "other_lang": other,
             "switch_href": f"{switch}{joiner}lang={other}",
+            "switch_name": SWITCH_TO[other][0],
+            "switch_label": SWITCH_TO[other][1],
             "_": lambda message, **values: _(message, lang).format(**values),
             "date": lambda day: date_text(lang, day),
             "library_name": profile.name(lang),

@@ -16,6 +16,9 @@ LANGS = ("ja", "en")
 DEFAULT_LANG = "ja"
 _WEEKDAYS_JA = "月火水木金土日"
 
+# The link to the other language, in that language (not translated: each names itself).
+SWITCH_TO = {"ja": ("日本語", "日本語で表示"), "en": ("English", "Switch to English")}
+
 STATE_NAMES = {  # a reservation's status as the pages name it
     "waiting": N_("Waiting"),
     "in_transit": N_("On its way to the pickup point"),
