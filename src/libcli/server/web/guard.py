@@ -63,16 +63,15 @@ def current_session(request: Request, db: Database, settings: Settings) -> PageS
     return PageSession(caller.card, caller.name, caller.token_hash, session_csrf(token))
 
 
+def _set_cookie(response: Response, request: Request, settings: Settings, name: str, value: str):
+    response.set_cookie(
+        name, value, path="/", httponly=True, secure=is_secure(request, settings), samesite="lax"
+    )
+
+
 def set_session_cookie(response: Response, request: Request, settings: Settings, token: str):
     # A browser-session cookie: the server still ends it on idle and absolute expiry.
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        path="/",
-        httponly=True,
-        secure=is_secure(request, settings),
-        samesite="lax",
-    )
+    _set_cookie(response, request, settings, SESSION_COOKIE, token)
 
 
 def clear_session_cookie(response: Response, request: Request, settings: Settings):
@@ -94,14 +93,7 @@ def login_csrf(request: Request) -> tuple[str, bool]:
 
 
 def set_login_csrf_cookie(response: Response, request: Request, settings: Settings, value: str):
-    response.set_cookie(
-        LOGIN_CSRF_COOKIE,
-        value,
-        path="/",
-        httponly=True,
-        secure=is_secure(request, settings),
-        samesite="lax",
-    )
+    _set_cookie(response, request, settings, LOGIN_CSRF_COOKIE, value)
 
 
 def set_lang_cookie(response: Response, request: Request, settings: Settings, lang: str):
