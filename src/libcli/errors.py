@@ -18,7 +18,7 @@ MESSAGES: dict[str, str] = {
     # the server's problem codes (docs/api.md)
     "auth_required": N_("You are not logged in, or your session has ended: run `libcli login`."),
     "invalid_credentials": N_(
-        "Wrong card number or password: check the 9 digits under the barcode of your card,"
+        "The card number or password is wrong: check the 9 digits under the barcode of your card,"
         " or run `libcli passwd --forgot` if you forgot the password."
     ),
     "wrong_password": N_(

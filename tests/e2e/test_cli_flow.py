@@ -169,16 +169,17 @@ def test_r1_login_keeps_the_token_in_the_keyring_and_logout_forgets_it(library, 
     assert not taro.run("logout").stderr  # logging out twice is fine
 
 
-def test_r1_wrong_password_is_refused_with_exit_4(library, tmp_path):
+def test_r1_wrong_password_is_refused_with_exit_4_in_the_servers_words(library, tmp_path):
+    from libcli.server.errors import message
+
     taro = Patron(library.url, tmp_path / "taro", TARO)
     done = taro.login("not-the-password", code=4)
     assert "passwd --forgot" in done.stderr
-    assert (
-        "利用者番号またはパスワードが違います"
-        in taro.run(
-            "login", TARO, "--password-stdin", input="nope-nope\n", lang="ja_JP.UTF-8", code=4
-        ).stderr
-    )
+    assert message("invalid_credentials", "en").rstrip(".") in done.stderr
+    japanese = taro.run(
+        "login", TARO, "--password-stdin", input="nope-nope\n", lang="ja_JP.UTF-8", code=4
+    ).stderr
+    assert message("invalid_credentials", "ja") in japanese  # as the pages and mails say it
 
 
 # -- R5–R10: search, show, favorites, reserve ---------------------------------------------
