@@ -111,11 +111,6 @@ class _CopyRecord:
     where: str
 
 
-def csv_help() -> str:
-    """The CSV columns as `import-catalog --help` shows them."""
-    return "\n".join(f"{c.name}: {c.doc}" for c in CSV_SPEC)
-
-
 # -- the store, one batch at a time ------------------------------------------------------
 
 

@@ -10,10 +10,9 @@ from sqlalchemy.orm import Session as DbSession
 from libcli.server.db.models import (
     ACTIVE_RESERVATION,
     Favorite,
-    Loan,
+    LoginSession,
     Patron,
     Reservation,
-    Session,
 )
 from libcli.server.errors import LibraryError
 from libcli.server.service import accounts
@@ -118,17 +117,6 @@ def deactivate(session: DbSession, settings: Settings, card: str) -> dict:
     patron = accounts.get_patron(session, card, lock=True)
     if patron.deactivated_at is None:
         patron.deactivated_at = settings.now()
-        session.execute(delete(Session).where(Session.card == card))
+        session.execute(delete(LoginSession).where(LoginSession.card == card))
     session.flush()
     return _summary(patron)
-
-
-def open_loans(session: DbSession, card: str) -> int:
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Loan)
-            .where(Loan.card == card, Loan.returned_on.is_(None))
-        )
-        or 0
-    )
