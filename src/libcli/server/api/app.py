@@ -107,4 +107,4 @@ def app_from_env() -> FastAPI:
     from libcli.server.settings import load_settings
 
     logs.configure()
-    return create_app(load_settings())
+    return create_app(load_settings())  # serve checked them before starting the workers

@@ -5,6 +5,7 @@ Each module adds its commands to the root group in `base`."""
 from libcli.server.console import (  # noqa: F401  (each registers its commands)
     calendar,
     circulation,
+    config,
     holds,
     library,
     loans,

@@ -17,30 +17,54 @@ def _date(value: dt.datetime | None) -> dt.date | None:
 
 
 class Context:
-    """Settings and the database, opened (and migrated) on first use."""
+    """Settings and the database. The database is opened only when it holds a library
+    with the current schema (`init` and `migrate` create and upgrade it)."""
 
-    def __init__(self, database: str | None):
-        from libcli.server.settings import load_settings
+    def __init__(self, database: str | None, **flags):
+        from libcli.server.settings import SettingsError, load_settings
 
-        self.settings = load_settings(database)
+        click_ctx = click.get_current_context(silent=True)
+        config = None
+        if click_ctx is not None:
+            config = click_ctx.find_root().params.get("config")
+            if database and _from_environment(click_ctx, "database"):
+                database = None  # the variable is read with the others, and shown as one
+        try:
+            self.settings = load_settings(database, config=config, **flags)
+        except SettingsError as exc:
+            raise click.ClickException(str(exc)) from None
         self._db = None
 
     @property
     def db(self):
         if self._db is None:
-            from libcli.server.db.migrate import upgrade
+            from libcli.server.db.migrate import NotReady, require_current
             from libcli.server.db.session import Database
 
-            upgrade(self.settings.database_url)
+            try:
+                require_current(self.settings.database_url)
+            except NotReady as exc:
+                raise click.ClickException(str(exc)) from None
             self._db = Database(self.settings.database_url)
         return self._db
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest revision (before the first request)."""
-        _ = self.db
+    def create(self):
+        """`init`: create the library (or bring its schema up to date), then open it."""
+        from libcli.server.db.migrate import NotReady, create_library
+
+        try:
+            create_library(self.settings.database_url)
+        except NotReady as exc:
+            raise click.ClickException(str(exc)) from None
+        return self.db
 
     def today(self, given: dt.datetime | None) -> dt.date:
         return _date(given) or self.settings.today()
+
+
+def _from_environment(click_ctx: click.Context, name: str) -> bool:
+    source = click_ctx.get_parameter_source(name)
+    return source is click.core.ParameterSource.ENVIRONMENT
 
 
 def command(group: click.Group, *args, **kwargs):
@@ -134,8 +158,18 @@ def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     callback=_set_lang,
     help="Language of messages (default: LIBCLI_LANG, then the locale).",
 )
-def main(lang: str | None) -> None:
-    """The library backend of libcli: serve the reservation service and run the counter."""
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="The TOML config file (default: LIBCLI_SERVER_CONFIG, else "
+    "$XDG_CONFIG_HOME/libcli-server/config.toml when it exists).",
+)
+def main(lang: str | None, config: str | None) -> None:
+    """The library backend of libcli: serve the reservation service and run the counter.
+
+    Settings come from the config file, LIBCLI_SERVER_* variables over it and flags over
+    both; `libcli-server config show` prints them and where each came from."""
 
 
 def masked(url: str) -> str:

@@ -8,6 +8,7 @@ import sys
 import click
 
 from libcli.server.console.base import DATE, Context, command, main, masked
+from libcli.server.settings import DEFAULT_PORT
 
 
 @command(main, "init")
@@ -18,79 +19,212 @@ from libcli.server.console.base import DATE, Context, command, main, masked
     help="A TOML calendar of closed days to load.",
 )
 def init(ctx: Context, calendar_file: str | None) -> None:
-    """Create or upgrade the database schema (no closed days unless --calendar)."""
-    db = ctx.db
+    """Create the library's database (or bring its schema up to date); the only command
+    that creates one. A SQLite file is made 0600 in a 0700 data folder."""
+    db = ctx.create()
     if calendar_file:
         from libcli.server import calendar
 
-        with db.write() as session:
-            calendar.load_calendar_file(session, calendar_file, ctx.settings.profile)
+        try:
+            with db.write() as session:
+                calendar.load_calendar_file(session, calendar_file, ctx.settings.profile)
+        except (ValueError, KeyError, TypeError) as exc:  # tomllib's errors are ValueErrors
+            said = str(exc) if calendar_file in str(exc) else f"{calendar_file}: {exc}"
+            raise click.ClickException(said) from None
     click.echo(f"database ready: {masked(ctx.settings.database_url)}")
 
 
-def _serve(settings, host: str, port: int, workers: int) -> None:
+@command(main, "migrate")
+def migrate(ctx: Context) -> None:
+    """Bring an existing library's schema to this version's (after an upgrade)."""
+    from libcli.server.db.migrate import NotReady, current_revision, upgrade
+
+    url = ctx.settings.database_url
+    try:
+        before = current_revision(url)
+    except NotReady as exc:
+        raise click.ClickException(str(exc)) from None
+    if before is None:
+        raise click.ClickException(
+            f"no library at {masked(url)}: run `libcli-server init` to create one"
+        )
+    upgrade(url)
+    click.echo(f"schema up to date: {masked(url)}")
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_public_url(settings, host: str, port: int) -> None:
+    """Links in mails come from `public_url` only; refuse to serve where they would be wrong."""
+    if settings.public_url_given:
+        return
+    if not is_loopback(host):
+        raise click.ClickException(
+            f"serving on {host} needs public_url (the address patrons reach, used in every "
+            "mail's links): set LIBCLI_SERVER_PUBLIC_URL or public_url in the config file"
+        )
+    if port != DEFAULT_PORT:
+        raise click.ClickException(
+            f"mail links would point to {settings.public_url}, not to port {port}: set "
+            "LIBCLI_SERVER_PUBLIC_URL or public_url in the config file"
+        )
+
+
+def _claim_port(host: str, port: int):
+    """The listening socket, bound now so that a busy port fails before anything else."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    return sock
+
+
+def _serve(settings, sock, workers: int, db=None) -> None:
     import uvicorn
 
-    os.environ["LIBCLI_SERVER_DATABASE_URL"] = settings.database_url
-    os.environ.setdefault("LIBCLI_SERVER_PUBLIC_URL", f"http://{host}:{port}")
-    if settings.mail_deliver_in_serve:
-        from libcli.server import mail
+    from libcli.server import logs, mail
 
+    if settings.mail_deliver_in_serve:
         mail.start_deliverer_thread(settings)  # one thread in this process, not per worker
-    uvicorn.run(
-        "libcli.server.api.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
+    options = dict(
         log_level="warning",
         access_log=False,  # the app logs each request itself, without query or token
         # X-Forwarded-For only from the configured proxies; none by default.
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=settings.trusted_proxies or None,
     )
+    host, port = sock.getsockname()[:2]
+    if workers == 1:
+        from libcli.server.api.app import create_app
+
+        logs.configure()
+        config = uvicorn.Config(create_app(settings, db), **options)
+        uvicorn.Server(config).run(sockets=[sock])
+        return
+    from libcli.server.settings import as_environment
+
+    sock.close()  # each worker binds its own (SO_REUSEPORT is not assumed)
+    os.environ.update(as_environment(settings))
+    uvicorn.run(
+        "libcli.server.api.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        **options,
+    )
 
 
 @command(main, "serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
-def serve(ctx: Context, host: str, port: int, workers: int) -> None:
-    """Serve the HTTP API (and the pages behind the mail links)."""
-    ctx.migrate()
+@click.option("--host", help="The address to listen on (setting `host`; default 127.0.0.1).")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), help="The port (setting `port`; default 8765)."
+)
+@click.option(
+    "--workers", type=click.IntRange(1, 64), help="Worker processes (setting `workers`; 1)."
+)
+def serve(ctx: Context, host: str | None, port: int | None, workers: int | None) -> None:
+    """Serve the HTTP API (and the pages behind the mail links). Refuses a database
+    without a library or with an older schema, and a non-loopback address without
+    `public_url`."""
+    settings = ctx.settings
+    host = host or settings.host
+    port = settings.port if port is None else port
+    db = ctx.db
+    _check_public_url(settings, host, port)
+    sock = _claim_port(host, port)
     click.echo(
-        f"libcli-server: serving {masked(ctx.settings.database_url)} on http://{host}:{port}",
+        f"libcli-server: serving {masked(settings.database_url)} on http://{host}:{port} "
+        f"(links: {settings.public_url})",
         err=True,
     )
-    _serve(ctx.settings, host, port, workers)
+    _serve(settings, sock, workers or settings.workers, db)
+
+
+def _holds_library(folder) -> bool:
+    return any(folder.glob("library.db*"))
 
 
 @main.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535))
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False),
-    help="Where the demo database goes (default: a fresh temporary folder).",
+    help="Where the demo library goes (default: a fresh temporary folder, removed at exit).",
+)
+@click.option(
+    "--replace", is_flag=True, help="Replace the library already in --data-dir (it is lost)."
 )
 @click.option("--no-serve", is_flag=True, help="Create the demo library and exit.")
-def demo(host: str, port: int, data_dir: str | None, no_serve: bool) -> None:
-    """A fresh SQLite demo library, then serve it; prints its URL, cards and passwords."""
+@click.pass_context
+def demo(
+    click_ctx, host: str, port: int, data_dir: str | None, replace: bool, no_serve: bool
+) -> None:
+    """A fresh SQLite demo library, then serve it; prints its URL, cards and passwords.
+    It never touches the configured library."""
+    import shutil
     import tempfile
     from pathlib import Path
 
-    folder = Path(data_dir or tempfile.mkdtemp(prefix="libcli-demo-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    db_file = folder / "library.db"
+    if data_dir and _holds_library(Path(data_dir)) and not replace:
+        raise click.ClickException(
+            f"{data_dir} holds a library: the demo would replace it; give --replace to "
+            "do that, or another folder"
+        )
+    sock = None if no_serve else _claim_port(host, port)
+    folder = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="libcli-demo-"))
+    try:
+        _demo(click_ctx, folder, host, port, sock)
+    finally:
+        if not data_dir:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _demo(click_ctx, folder, host: str, port: int, sock) -> None:
+    from dataclasses import replace
+
+    from libcli.server.db.migrate import create_library
+    from libcli.server.db.session import Database
+    from libcli.server.demo import load_demo
+    from libcli.server.settings import SettingsError, load_settings
+
     for stale in folder.glob("library.db*"):
         stale.unlink()
-    os.environ["LIBCLI_SERVER_DATA_DIR"] = str(folder)
-    os.environ.setdefault("LIBCLI_SERVER_PUBLIC_URL", f"http://{host}:{port}")
-    ctx = Context(f"sqlite:///{db_file}")
-    from libcli.server.demo import load_demo
-
-    patrons = load_demo(ctx.db, ctx.settings, ctx.settings.today())
-    click.echo(f"Demo library: {ctx.settings.profile.name_ja} ({ctx.settings.profile.name_en})")
+    db_file = folder / "library.db"
+    try:
+        settings = load_settings(
+            f"sqlite:///{db_file}",
+            config=click_ctx.find_root().params.get("config"),
+            data_dir=folder,
+            outbox=folder / "outbox",
+        )
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not settings.public_url_given:
+        if not is_loopback(host):
+            _check_public_url(settings, host, port)
+        settings = replace(settings, public_url=f"http://{host}:{port}")
+    settings = replace(settings, smtp_host=None)  # demo patrons get no real mail
+    create_library(settings.database_url)
+    db = Database(settings.database_url)
+    patrons = load_demo(db, settings, settings.today())  # serve's deliverer sends its mail
+    click.echo(f"Demo library: {settings.profile.name_ja} ({settings.profile.name_en})")
     click.echo(f"Database: {db_file}")
     click.echo(f"Server: http://{host}:{port}")
     click.echo("Cards (card / password / name / email):")
@@ -98,8 +232,8 @@ def demo(host: str, port: int, data_dir: str | None, no_serve: bool) -> None:
         click.echo(f"  {p.card}  {p.password}  {p.name}  {p.email or '-'}")
     click.echo(f"Try: LIBCLI_SERVER=http://{host}:{port} libcli login {patrons[0].card}")
     sys.stdout.flush()
-    if not no_serve:
-        _serve(ctx.settings, host, port, 1)
+    if sock is not None:
+        _serve(settings, sock, 1, db)
 
 
 def _import_help() -> str:

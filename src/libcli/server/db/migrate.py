@@ -1,4 +1,5 @@
-"""Alembic, driven from code: the schema of a database is brought to the newest revision.
+"""Alembic, driven from code: creating a library, bringing its schema to the newest
+revision (only `init` and `migrate` do), and checking it before any other command uses it.
 
 Safe to start twice at once (two servers or consoles on a fresh database): the
 migration runs under a lock that every migrator takes first, a session advisory lock
@@ -8,9 +9,11 @@ the schema current and does nothing.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
@@ -37,8 +40,6 @@ def migration_lock(url: str) -> Iterator[None]:
         if not parsed.database or parsed.database == ":memory:":
             yield
             return
-        from pathlib import Path
-
         from filelock import FileLock
 
         path = Path(parsed.database)
@@ -61,3 +62,88 @@ def migration_lock(url: str) -> Iterator[None]:
 def upgrade(url: str) -> None:
     with migration_lock(url):
         command.upgrade(alembic_config(url), "head")
+
+
+_RUN_INIT = "run `libcli-server init` to create one"
+
+
+class NotReady(Exception):
+    """The database cannot be used as it is; the message is one line for the operator."""
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def create_library(url: str) -> None:
+    """`init`: the database made (a SQLite file 0600 in a 0700 folder) and migrated."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(parsed.database)
+        if not path.parent.exists():
+            path.parent.mkdir(mode=0o700, parents=True)
+            path.parent.chmod(0o700)  # whatever the umask
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+        os.close(fd)
+        for part in (path, *path.parent.glob(path.name + "-*")):
+            part.chmod(0o600)  # also an older library made 0644
+    else:
+        try:
+            current_revision(url)  # reachable, and the database exists
+        except NotReady as exc:
+            if _RUN_INIT not in str(exc):
+                raise
+            shown = parsed.render_as_string(hide_password=True)
+            raise NotReady(
+                f"database {shown} does not exist: create it first (createdb, or CREATE "
+                "DATABASE as its owner), then run init again"
+            ) from None
+    upgrade(url)
+
+
+def current_revision(url: str) -> str | None:
+    """The schema's revision (None: no schema). NotReady when the database is missing or
+    cannot be reached. A missing SQLite file is never created here."""
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy.exc import DBAPIError
+
+    shown = make_url(url).render_as_string(hide_password=True)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database in (None, "", ":memory:"):
+            raise NotReady(f"{shown}: an in-memory database holds no library")
+        if not Path(parsed.database).is_file():
+            raise NotReady(f"no library at {shown}: {_RUN_INIT}")
+        url = f"sqlite:///file:{Path(parsed.database).resolve()}?mode=rw&uri=true"
+    engine = create_engine(url, poolclass=pool.NullPool, **_connect_args(parsed))
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        if "does not exist" in reason:
+            raise NotReady(f"no library at {shown}: {_RUN_INIT}") from None
+        raise NotReady(f"database {shown} cannot be used: {reason}") from None
+    finally:
+        engine.dispose()
+
+
+def _connect_args(parsed) -> dict:
+    if parsed.get_backend_name() == "sqlite":
+        return {}
+    return {"connect_args": {"connect_timeout": 5}}
+
+
+def require_current(url: str) -> None:
+    """Refuse (NotReady) a database that is missing, has no schema or an older one."""
+    shown = make_url(url).render_as_string(hide_password=True)
+    revision = current_revision(url)
+    if revision is None:
+        raise NotReady(f"no library at {shown}: {_RUN_INIT}")
+    if revision != head_revision():
+        raise NotReady(
+            f"the library at {shown} has schema {revision}, this libcli-server needs "
+            f"{head_revision()}: run `libcli-server migrate`"
+        )

@@ -25,8 +25,6 @@ def make_engine(url: str) -> Engine:
             max_overflow=20,
             connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S},
         )
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
     )

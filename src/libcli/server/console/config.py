@@ -1,0 +1,47 @@
+"""The settings in effect: `libcli-server config show`."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from libcli.server.console.base import main
+
+
+@main.group("config")
+def config_group() -> None:
+    """The settings: config file, LIBCLI_SERVER_* variables, flags."""
+
+
+@config_group.command("show")
+@click.option("--database", metavar="URL", help="As the other commands take it.")
+@click.option("--json", "as_json", is_flag=True, help="One object per setting, as JSON.")
+@click.pass_context
+def config_show(click_ctx: click.Context, database: str | None, as_json: bool) -> None:
+    """Every setting's effective value and where it came from (default, the config
+    file, a variable or a flag); secrets masked."""
+    from libcli.server.settings import SettingsError, config_file, explain
+
+    config = click_ctx.find_root().params.get("config")
+    try:
+        rows = explain(database, config=config)
+        path = config_file(config)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        out = {
+            "config_file": str(path) if path else None,
+            "settings": [
+                {"name": r.name, "value": r.value, "origin": r.origin, "where": r.where}
+                for r in rows
+            ],
+        }
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"config file: {path or '(none)'}")
+    width = max(len(r.name) for r in rows)
+    for r in rows:
+        value = "" if r.value is None else r.value
+        origin = f"{r.origin}: {r.where}" if r.where else r.origin
+        click.echo(f"{r.name:<{width}}  {value}  ({origin})")
