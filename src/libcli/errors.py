@@ -227,6 +227,9 @@ class ApiError(LibcliError):
             # its own words say it best.
             return self.server_message() or super().message()
         if self.code not in MESSAGES:
+            if self.status >= 500 and self.code != "unavailable":
+                # Not "busy": the server failed; its own words would not say what to do.
+                return _format(_(MESSAGES["server_error"]), self.params)
             return self.server_message() or _format(_(MESSAGES["server_error"]), self.params)
         if self.code == "ready_cannot_cancel" and not self.params.get("phone"):
             self.params["phone"] = _("the number printed on your card")

@@ -7,7 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from libcli.server.errors import MESSAGES, LibraryError, field_messages, message
@@ -60,6 +60,21 @@ def _plain(context: dict) -> dict:
     return {str(k): v if isinstance(v, int | str) else str(v) for k, v in context.items()}
 
 
+# PostgreSQL: serialization_failure, deadlock_detected, lock_not_available.
+_CONFLICT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+# SQLite: the write lock was not had within the busy timeout.
+_SQLITE_LOCKED = ("database is locked", "database table is locked", "database is busy")
+
+
+def is_conflict(exc: DBAPIError) -> bool:
+    """Whether the database refused only because of a concurrent transaction (a lock or
+    serialization conflict), the one database error worth retrying."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) in _CONFLICT_SQLSTATES:
+        return True
+    return type(orig).__module__ == "sqlite3" and str(orig).lower().startswith(_SQLITE_LOCKED)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(LibraryError)
     async def _library_error(_request: Request, exc: LibraryError):
@@ -88,11 +103,13 @@ def install(app: FastAPI) -> None:
         code = {404: "not_found", 401: "auth_required"}.get(exc.status_code, "invalid_request")
         return problem(code, exc.status_code, str(exc.detail))
 
-    @app.exception_handler(OperationalError)
-    async def _busy(_request: Request, exc: OperationalError):
-        # SQLite could not get the write lock within the busy timeout: ask to retry.
-        log.warning("database busy: %s", exc.orig)
-        return problem("busy", 503, retry_after=1)
+    @app.exception_handler(DBAPIError)
+    async def _database(_request: Request, exc: DBAPIError):
+        if is_conflict(exc):  # another transaction holds the lock: a retry will pass
+            log.warning("database busy: %s", exc.orig)
+            return problem("busy", 503, retry_after=1)
+        log.error("database error", exc_info=exc)  # down, disk, schema...: not the client's
+        return problem("internal_error", 500, "An unexpected error occurred.")
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception):
