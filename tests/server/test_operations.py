@@ -246,3 +246,45 @@ def test_serve_on_a_busy_port_fails_before_any_banner(library_env):
         result = server(env, "serve", "--port", port, timeout=60)
     line = one_line_error(result)
     assert str(port) in line and "serving" not in result.stderr
+
+
+def test_demo_refuses_a_folder_holding_a_library_unless_replace(tmp_path):
+    """`demo --data-dir` used to delete the library it found there without a word."""
+    folder = tmp_path / "library"
+    env = clean_env(tmp_path, LIBCLI_SERVER_DATA_DIR=str(folder))
+    assert server(env, "init").returncode == 0
+    added = server(env, "patron", "add", "100000009", "--name", "本物 の人")
+    assert added.returncode == 0, added.stderr
+    before = (folder / "library.db").read_bytes()
+
+    result = server(env, "demo", "--data-dir", folder, "--no-serve")
+    line = one_line_error(result)
+    assert str(folder) in line and "--replace" in line
+    assert result.stdout == ""
+    assert (folder / "library.db").read_bytes() == before
+
+    replaced = server(env, "demo", "--data-dir", folder, "--no-serve", "--replace")
+    assert replaced.returncode == 0, replaced.stderr
+    assert "Cards" in replaced.stdout
+
+
+def test_demo_without_data_dir_leaves_nothing_behind(tmp_path):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    env = clean_env(tmp_path, TMPDIR=str(scratch))
+    result = server(env, "demo", "--no-serve")
+    assert result.returncode == 0, result.stderr
+    database = Path(next(x for x in result.stdout.splitlines() if x.startswith("Database:"))[10:])
+    assert database.is_relative_to(scratch)
+    assert list(scratch.iterdir()) == []
+    assert not (tmp_path / ".local").exists()  # nor the configured library's folder
+
+
+def test_demo_on_a_busy_port_fails_before_any_banner(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = server(clean_env(tmp_path), "demo", "--port", port, timeout=60)
+    line = one_line_error(result)
+    assert str(port) in line and result.stdout == ""
