@@ -288,3 +288,59 @@ def test_demo_on_a_busy_port_fails_before_any_banner(tmp_path):
         result = server(clean_env(tmp_path), "demo", "--port", port, timeout=60)
     line = one_line_error(result)
     assert str(port) in line and result.stdout == ""
+
+
+def test_backup_while_serving_restores_with_the_data(tmp_path, clock):
+    """`backup FILE` on a served SQLite library; the copy, put in place of library.db in
+    another folder, is a library with the same patrons and catalogue."""
+    from sqlalchemy import create_engine, text
+
+    from tests.conftest import start_live_server
+
+    folder = tmp_path / "lib"
+    env = clean_env(tmp_path, LIBCLI_SERVER_DATA_DIR=str(folder))
+    assert server(env, "init").returncode == 0
+    catalog = tmp_path / "catalog.csv"
+    catalog.write_text(
+        "title_id,title,author,publisher,year,type,isbn,barcode,point,loanable\n"
+        "B1,吾輩は猫である,夏目漱石,岩波書店,1990,book,,B1-1,main,true\n",
+        encoding="utf-8",
+    )
+    assert server(env, "import-catalog", catalog).returncode == 0
+    assert server(env, "patron", "add", "100000001", "--name", "青森 花子").returncode == 0
+    live = start_live_server(f"sqlite:///{folder / 'library.db'}", tmp_path, clock)
+    try:
+        target = tmp_path / "backup.db"
+        result = server(env, "backup", target)
+        assert result.returncode == 0, result.stderr
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600
+        again = server(env, "backup", target)
+        assert "exists" in one_line_error(again)
+    finally:
+        live.stop()
+
+    restored = tmp_path / "restored"
+    restored.mkdir(mode=0o700)
+    (restored / "library.db").write_bytes(target.read_bytes())
+    renv = clean_env(tmp_path, LIBCLI_SERVER_DATA_DIR=str(restored))
+    assert server(renv, "run-daily").returncode == 0  # a current library
+    engine = create_engine(f"sqlite:///{restored / 'library.db'}")
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT name FROM patron")).scalars().all() == ["青森 花子"]
+        assert connection.execute(text("SELECT title FROM title")).scalars().all() == [
+            "吾輩は猫である"
+        ]
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_backup_on_postgres_points_to_pg_dump(tmp_path):
+    url, cleanup = make_database("postgres", tmp_path)
+    try:
+        line = one_line_error(
+            server(clean_env(tmp_path), "backup", tmp_path / "b", "--database", url)
+        )
+        assert "pg_dump" in line
+        assert not (tmp_path / "b").exists()
+    finally:
+        cleanup()

@@ -327,3 +327,33 @@ def run_daily(ctx: Context, date) -> None:
     from libcli.server.console.holds import report_awaiting_contact
 
     report_awaiting_contact(ctx)
+
+
+@command(main, "backup")
+@click.argument("file", type=click.Path(dir_okay=False))
+def backup(ctx: Context, file: str) -> None:
+    """Copy the library into FILE (SQLite, while it serves: the online backup API; made
+    0600). To restore, stop `serve` and put FILE in place of library.db. On PostgreSQL
+    use pg_dump (docs/deploy.md)."""
+    import sqlite3
+    from pathlib import Path
+
+    db = ctx.db
+    if not db.is_sqlite:
+        raise click.ClickException(
+            "the library is on PostgreSQL: back it up with pg_dump --format=custom "
+            "(see docs/deploy.md, Backups)"
+        )
+    target = Path(file)
+    if target.exists():
+        raise click.ClickException(f"{target} exists: give a new file name")
+    os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    source = sqlite3.connect(f"file:{db.engine.url.database}?mode=ro", uri=True)
+    copy = sqlite3.connect(target)
+    try:
+        with copy:
+            source.backup(copy)
+    finally:
+        copy.close()
+        source.close()
+    click.echo(f"backed up {masked(ctx.settings.database_url)} to {target}")
