@@ -106,7 +106,7 @@ def in_process(url: str, classes: dict, reps: int) -> dict:
                 for q in queries:
                     started = time.perf_counter()
                     with db.read() as session:
-                        _page, total = search_titles(session, q)
+                        _page, total, _exact = search_titles(session, q)
                     times.append(time.perf_counter() - started)
                     totals.append(total)
             results[name] = {**summary_ms(times), "median_total": sorted(totals)[len(totals) // 2]}
@@ -141,7 +141,7 @@ def blind_spots(url: str, catalogue: list[TitleRow], classes: dict) -> dict:
                     if any(q in p for p in parts) or (tisbn in forms)
                 }
                 with db.read() as session:
-                    found, total = search_titles(session, query, limit=None)
+                    found, total, _exact = search_titles(session, query, limit=None)
                 checked += 1
                 if {t.id for t in found} != expected or total != len(expected):
                     mismatches += 1

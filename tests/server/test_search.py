@@ -49,8 +49,7 @@ def add(session, title_id, title, author="", publisher="", isbn=None, type_="boo
 
 def ids(db, query, **kwargs) -> list[str]:
     with db.read() as session:
-        titles, _total = search_titles(session, query, limit=None, **kwargs)
-        return [t.id for t in titles]
+        return [t.id for t in search_titles(session, query, limit=None, **kwargs).titles]
 
 
 # -- normalize -------------------------------------------------------------------------
@@ -124,8 +123,8 @@ def test_search_filters_by_material_type(small):
 
 def test_search_pages_and_counts(small):
     with small.read() as session:
-        page, total = search_titles(session, "夏目", limit=2, offset=1)
-    assert total == 4
+        page, total, exact = search_titles(session, "夏目", limit=2, offset=1)
+    assert (total, exact) == (4, True)
     assert len(page) == 2
 
 
@@ -141,7 +140,8 @@ def test_search_by_isbn13_finds_a_title_catalogued_with_isbn10(small):
 
 
 def test_digit_queries_do_not_match_isbns(small):
-    assert ids(small, "1984") == []  # "1984" is inside 9784151200533 but that is no match
+    # "1984" is inside 9784151200533, no match; the title whose id is "1984" is one.
+    assert ids(small, "1984") == ["1984"]
     assert ids(small, "978") == []
 
 
@@ -231,8 +231,77 @@ def test_search_has_no_blind_spots_on_the_aozora_catalogue(tmp_path):
             q = normalize(query)
             expected = {work for work, text in fields.items() if q in text}
             with db.read() as session:
-                found, total = search_titles(session, query, limit=None)
+                found, total, _exact = search_titles(session, query, limit=None)
             assert {t.id for t in found} == expected, query
             assert total == len(expected), query
     finally:
         db.dispose()
+
+
+# -- ids, blanks and totals --------------------------------------------------------------
+
+
+@pytest.fixture
+def with_ids(db):
+    with db.write() as s:
+        add(s, "T0001", "こころ", "夏目 漱石")
+        add(s, "T0002", "t0001 の読み方", "")  # its text holds the other title's id
+        add(s, "B9", "坊っちゃん", "夏目 漱石")
+    return db
+
+
+@pytest.mark.parametrize("query", ["T0001", "t0001", "Ｔ０００１", "ｔ0001", " t0001 "])
+def test_a_title_id_in_any_case_or_width_finds_that_title_first(with_ids, query):
+    with with_ids.read() as session:
+        found = search_titles(session, query, limit=20)
+    assert [t.id for t in found.titles] == ["T0001", "T0002"]
+    assert (found.total, found.exact) == (2, True)
+
+
+def test_an_id_hit_is_counted_once_on_every_page(with_ids):
+    with with_ids.read() as session:
+        first = search_titles(session, "t0001", limit=1)
+        second = search_titles(session, "t0001", limit=1, offset=1)
+    assert [t.id for t in first.titles + second.titles] == ["T0001", "T0002"]
+    assert first.total == second.total == 2
+
+
+def test_show_finds_a_title_id_in_any_case_or_width(with_ids, settings):
+    from libcli.server.service.catalog import title_detail
+
+    with with_ids.read() as session:
+        assert title_detail(session, settings, "ｂ９")["id"] == "B9"
+
+
+@pytest.mark.parametrize("query", ["", " ", "　　", "\t"])
+def test_a_blank_query_is_refused(with_ids, settings, query):
+    from libcli.server.errors import LibraryError
+    from libcli.server.service.catalog import search
+
+    with with_ids.read() as session, pytest.raises(LibraryError) as refused:
+        search(session, settings, query)
+    assert refused.value.code == "invalid_request"
+
+
+def test_a_total_past_the_estimate_limit_is_an_upper_bound(db, monkeypatch):
+    import libcli.server.search as search_module
+
+    with db.write() as s:
+        for n in range(12):
+            # "夏目漱" in every title, "夏目漱石" in only the even ones
+            add(s, f"t{n:02d}", "夏目漱石の本" if n % 2 == 0 else "夏目漱・石の本")
+    monkeypatch.setattr(search_module, "VERIFY_LIMIT", 3)
+    with db.read() as session:
+        found = search_titles(session, "夏目漱石", limit=2)
+    assert len(found.titles) == 2
+    assert found.exact is False
+    assert found.total >= 6  # the six titles that hold it, or more
+
+
+def test_the_api_says_whether_the_total_is_exact(api, db):
+    with db.write() as s:
+        add(s, "T0001", "こころ", "夏目 漱石")
+    body = api.get("/api/v1/catalog/search", params={"q": "こころ"}).json()
+    assert (body["total"], body["total_exact"]) == (1, True)
+    assert api.get("/api/v1/catalog/search", params={"q": "   "}).status_code == 422
+    assert api.get("/api/v1/catalog/titles/t0001").json()["id"] == "T0001"

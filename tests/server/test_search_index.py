@@ -39,7 +39,7 @@ def _index(db) -> tuple[set, dict]:
 
 def _found(db, query):
     with db.read() as s:
-        titles, total = search_titles(s, query, limit=None)
+        titles, total, _exact = search_titles(s, query, limit=None)
     return sorted(t.id for t in titles), total
 
 

@@ -22,6 +22,25 @@ def verdict_cell(item: dict[str, Any]) -> str:
     return Refused(_("cannot be reserved: {reason}").format(reason=reason_text(item.get("reason"))))
 
 
+def total_text(total: int, exact: bool) -> str:
+    """A search total for people: 5,809, or "up to 5,809" when the server's is a bound."""
+    if exact:
+        return f"{total:,}"
+    return _("up to {total}").format(total=f"{total:,}")
+
+
+def _page_was_full(result: dict[str, Any], limit: int, fetched_to: int) -> bool:
+    """--all: another page may follow (bounded by the server's total, even a lying one)."""
+    total = result.get("total")
+    page = result.get("items")
+    return (
+        isinstance(page, list)
+        and len(page) == limit
+        and isinstance(total, int)
+        and (fetched_to < total)
+    )
+
+
 @command()
 @click.argument("query")
 @option(
@@ -35,13 +54,16 @@ def verdict_cell(item: dict[str, Any]) -> str:
     type=click.IntRange(1, 100),
     default=20,
     show_default=True,
-    help="How many titles to show.",
+    help="How many titles to show (with --all: how many each request fetches).",
 )
 @option("--offset", type=click.IntRange(0), default=0, help="Skip this many titles (paging).")
+@option("--all", "every", is_flag=True, help="Fetch every matching title, page by page.")
 @json_output(views.SEARCH)
 @pass_app
-def search(app, out, query: str, material_type: str | None, limit: int, offset: int) -> None:
-    """Search the catalogue by title, author, publisher or ISBN.
+def search(
+    app, out, query: str, material_type: str | None, limit: int, offset: int, every: bool
+) -> None:
+    """Search the catalogue by title, author, publisher, ISBN or title id.
 
     Each title shows how many copies are on the shelf and whether it can be reserved
     online, with the reason when not.
@@ -49,11 +71,27 @@ def search(app, out, query: str, material_type: str | None, limit: int, offset: 
     from libcli.output import LongText, say, table
     from libcli.vocab import label
 
-    result = app.public_client().search(query, type=material_type, limit=limit, offset=offset)
-    items = result.get("items", [])
+    if not "".join(query.split()):
+        raise click.UsageError(_("The query is empty: give words to search for."))
+    client = app.public_client()
+    result = client.search(query, type=material_type, limit=limit, offset=offset)
+    items = list(result.get("items", []))
+    while every and _page_was_full(result, limit, offset + len(items)):
+        result = client.search(query, type=material_type, limit=limit, offset=offset + len(items))
+        items += result.get("items", [])
     app.remember(titles=[{"id": i.get("id"), "title": i.get("title")} for i in items])
+    total = result.get("total")
+    more = not every and items and isinstance(total, int) and total > offset + len(items)
+    shown = total_text(total, result.get("total_exact", True)) if more else ""
     if out.json:
         out.emit(items)
+        if more:
+            say(
+                _("{shown} of {total}; --offset {next} or --all").format(
+                    shown=len(items), total=shown, next=offset + len(items)
+                ),
+                err=True,
+            )
         return
     rows = [
         (
@@ -77,11 +115,10 @@ def search(app, out, query: str, material_type: str | None, limit: int, offset: 
         LongText(_("Online")),
     ]
     table(headers, rows, empty=_("No titles found."))
-    total = result.get("total")
-    if items and isinstance(total, int) and total > offset + len(items):
+    if more:
         say(
-            _("{shown} of {total} titles; see more with --offset {next}.").format(
-                shown=len(items), total=total, next=offset + len(items)
+            _("{shown} of {total} titles; see more with --offset {next} or --all.").format(
+                shown=len(items), total=shown, next=offset + len(items)
             ),
             err=True,
         )

@@ -10,7 +10,8 @@ query. Normalising folds what a patron cannot be expected to type exactly:
   so "夏目漱石" finds the catalogue's "夏目 漱石" (and the other way round).
 
 A query that is an ISBN (10 or 13 digits, hyphens allowed, valid check digit) matches
-the title with that ISBN, whichever of ISBN-10 or ISBN-13 either side uses.
+the title with that ISBN, whichever of ISBN-10 or ISBN-13 either side uses. A query that
+is a title id, in any case or width (`t0001`, `Ｔ0001`), matches that title first.
 
 How it stays fast on a million titles (one- and two-character queries included, which
 are common in Japanese and which a trigram-only index cannot answer):
@@ -39,7 +40,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from typing import NamedTuple
 
 from sqlalchemy import (
     and_,
@@ -76,6 +78,19 @@ def normalize(text: str) -> str:
     text = text.translate(_KATA_TO_HIRA)
     text = _SPACES.sub(" ", text).strip()
     return _SPACE_BETWEEN_JAPANESE.sub("", text)
+
+
+def fold_id(text: str) -> str:
+    """A title id as compared: NFKC (full-width letters and digits) and casefold.
+
+    The database compares it with `lower(title.id)` (index `title_id_folded`): ids are
+    ASCII, where lower() and casefold() agree on both databases."""
+    return unicodedata.normalize("NFKC", text).casefold().strip()
+
+
+def is_blank(query: str | None) -> bool:
+    """A query with nothing to search for: empty, or only spaces of any width."""
+    return not normalize(query or "")
 
 
 def isbn10_check(body: str) -> str:
@@ -166,6 +181,21 @@ def _contains(session: Session, q: str):
     return func.instr(Title.search_text, q) > 0
 
 
+class Found(NamedTuple):
+    """One page of matching titles and how many match in all.
+
+    `exact` is False when `total` is an upper bound (a long query past VERIFY_LIMIT
+    candidates): the true total is at most `total`, and at least what was listed."""
+
+    titles: list[Title]
+    total: int
+    exact: bool = True
+
+
+def _folded_id():
+    return func.lower(Title.id)
+
+
 def search_titles(
     session: Session,
     query: str,
@@ -173,12 +203,12 @@ def search_titles(
     type: str | None = None,
     limit: int | None = 20,
     offset: int = 0,
-) -> tuple[list[Title], int]:
+) -> Found:
     """Titles matching `query` (one page of them) and how many match in all.
 
-    Order: the title exactly as asked, then titles starting with it (by search_text), then
-    a title whose ISBN was asked, then the rest in catalogue (id) order. An empty query
-    matches every title.
+    Order: a title whose id was asked, the title exactly as asked, then titles starting
+    with it (by search_text), then a title whose ISBN was asked, then the rest in
+    catalogue (id) order. An empty query matches every title.
     """
     isbn = isbn_digits(query)
     q = normalize(query)
@@ -186,7 +216,13 @@ def search_titles(
     if not q:
         total = session.scalar(select(func.count()).select_from(Title).where(*typed)) or 0
         stmt = select(Title).where(*typed).order_by(Title.search_text, Title.id)
-        return list(session.scalars(stmt.offset(offset).limit(limit))), total
+        return Found(list(session.scalars(stmt.offset(offset).limit(limit))), total)
+
+    asked_id = fold_id(query)
+    by_id = list(
+        session.scalars(select(Title).where(_folded_id() == asked_id, *typed).order_by(Title.id))
+    )
+    not_by_id = [Title.id.not_in([t.id for t in by_id])] if by_id else []
 
     wanted = _query_grams(q)
     frequency = dict(
@@ -201,17 +237,18 @@ def search_titles(
     starts = and_(Title.search_text >= q, Title.search_text < q + "\U0010ffff")
     contains = _contains(session, q)
 
-    segments: list[tuple[Select, Callable[[], int] | None]] = []
+    segments: list[Select] = []
     if text_can_match:
         # Exact, then prefix: one range of the (search_text, id) index; "q\x1f..." sorts first.
-        prefix = select(Title).where(starts, *typed).order_by(Title.search_text, Title.id)
-        segments.append((prefix, None))
+        segments.append(
+            select(Title).where(starts, *typed, *not_by_id).order_by(Title.search_text, Title.id)
+        )
     isbn_only = None
     if isbn:
         isbn_only = and_(Title.isbn.in_(isbn_forms(isbn)), *typed)
         if text_can_match:
             isbn_only = and_(isbn_only, not_(contains))
-        segments.append((select(Title).where(isbn_only).order_by(Title.id), None))
+        segments.append(select(Title).where(isbn_only, *not_by_id).order_by(Title.id))
     if text_can_match:
         first = aliased(TitleGram)
         also = [
@@ -221,15 +258,15 @@ def search_titles(
         rest = (
             select(Title)
             .join(first, first.title_id == Title.id)
-            .where(first.gram == rarest[0], *also, contains, not_(starts), *typed)
+            .where(first.gram == rarest[0], *also, contains, not_(starts), *typed, *not_by_id)
             .order_by(first.title_id)
         )
-        segments.append((rest, None))
+        segments.append(rest)
 
-    page: list[Title] = []
-    skip = offset
+    page: list[Title] = by_id[offset:]
+    skip = max(0, offset - len(by_id))
     sizes: list[int | None] = []
-    for stmt, _ in segments:
+    for stmt in segments:
         want = None if limit is None else skip + limit - len(page)
         if want is not None and want <= 0:
             sizes.append(None)
@@ -243,16 +280,26 @@ def search_titles(
         page = page[:limit]
 
     if all(n is not None for n in sizes):
-        return page, sum(sizes)  # every segment was read to its end
+        return Found(page, len(by_id) + sum(sizes))  # every segment was read to its end
+    # The totals below count titles by text and ISBN; an id hit that matches neither adds one.
+    extra = sum(1 for t in by_id if not _matches(t, q, isbn))
     if len(q) <= GRAM and not isbn and not type:
-        return page, frequency.get(q, 0)  # the gram's postings are exactly the matches
+        return Found(page, extra + frequency.get(q, 0))  # the gram's postings are the matches
     if frequency.get(rarest[0], 0) > ESTIMATE_LIMIT and not isbn and not type:
-        return page, frequency[rarest[0]]
-    return page, _count(session, q, rarest, contains, isbn_only, typed)
+        return Found(page, extra + frequency[rarest[0]], exact=False)
+    total, exact = _count(session, q, rarest, contains, isbn_only, typed)
+    return Found(page, extra + total, exact)
 
 
-def _count(session, q, rarest, contains, isbn_only, typed) -> int:
-    """The total of a long (or filtered) query: verified while the candidates are few."""
+def _matches(title: Title, q: str, isbn: str | None) -> bool:
+    """The substring test in Python, as _contains does it in SQL, plus the ISBN."""
+    in_text = any(q in field for field in (title.search_text or "").split(FIELD_SEPARATOR)[:3])
+    return in_text or (isbn is not None and title.isbn in isbn_forms(isbn))
+
+
+def _count(session, q, rarest, contains, isbn_only, typed) -> tuple[int, bool]:
+    """The total of a long (or filtered) query: verified (exact) while the candidates are
+    few, else the titles holding its two rarest trigrams (an upper bound)."""
     first = aliased(TitleGram)
     also = [
         exists().where(TitleGram.gram == g, TitleGram.title_id == first.title_id)
@@ -270,14 +317,14 @@ def _count(session, q, rarest, contains, isbn_only, typed) -> int:
             # The two rarest grams only: a merge of two index ranges (PostgreSQL).
             pair = select(first.title_id).where(first.gram == rarest[0], *also[:1])
             unverified = select(func.count()).select_from(pair.subquery())
-            return total + (session.scalar(unverified) or 0)
+            return total + (session.scalar(unverified) or 0), False
     verified = (
         select(func.count())
         .select_from(Title)
         .join(first, first.title_id == Title.id)
         .where(first.gram == rarest[0], *also, contains, *typed)
     )
-    return total + (session.scalar(verified) or 0)
+    return total + (session.scalar(verified) or 0), True
 
 
 # -- keeping the index -----------------------------------------------------------------

@@ -88,6 +88,8 @@ class TitleSummary(BaseModel):
 class SearchResult(BaseModel):
     items: list[TitleSummary]
     total: int
+    # False when `total` is an upper bound (the true number is at most it).
+    total_exact: bool = True
 
 
 class CopyOut(BaseModel):

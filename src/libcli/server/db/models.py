@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    func,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -101,6 +102,10 @@ class Title(Base):
 
     # The order search pages through when a query matches a large part of the catalogue.
     __table_args__ = (Index("title_search_order", "search_text", "id"),)
+
+
+# Title ids as `show` and search compare them, case-insensitively (libcli.server.search.fold_id).
+Index("title_id_folded", func.lower(Title.id))
 
 
 class TitleGram(Base):

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DbSession
 
 from libcli.server import search as catalogue_search
@@ -108,19 +108,34 @@ def search(
     offset: int = 0,
     card: str | None = None,
 ) -> dict:
-    titles, total = catalogue_search.search_titles(
-        session, query, type=type, limit=limit, offset=offset
-    )
-    return {"items": summaries(session, settings, titles, card), "total": total}
+    if catalogue_search.is_blank(query):
+        raise LibraryError("invalid_request", "the query is empty")
+    found = catalogue_search.search_titles(session, query, type=type, limit=limit, offset=offset)
+    return {
+        "items": summaries(session, settings, found.titles, card),
+        "total": found.total,
+        "total_exact": found.exact,
+    }
+
+
+def find_title(session: DbSession, title_id: str) -> Title | None:
+    """The title with this id, as typed or in another case or width (`t0001`, `Ｔ0001`)."""
+    title = session.get(Title, title_id)
+    if title is None:
+        folded = catalogue_search.fold_id(title_id)
+        title = session.scalars(
+            select(Title).where(func.lower(Title.id) == folded).order_by(Title.id).limit(1)
+        ).first()
+    return title
 
 
 def title_detail(
     session: DbSession, settings: Settings, title_id: str, card: str | None = None
 ) -> dict:
-    title = session.get(Title, title_id)
+    title = find_title(session, title_id)
     if title is None:
         raise LibraryError("not_found", f"no title {title_id}")
-    copies = copies_of(session, [title_id])[title_id]
+    copies = copies_of(session, [title.id])[title.id]
     due = dict(
         session.execute(
             select(Loan.barcode, Loan.due_on).where(
