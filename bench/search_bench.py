@@ -119,14 +119,14 @@ def blind_spots(url: str, catalogue: list[TitleRow], classes: dict) -> dict:
     """Every query against a brute-force scan of the catalogue: (queries, mismatches)."""
     from libcli.server.db.session import Database
     from libcli.server.search import (
-        FIELD_SEPARATOR,
         isbn_digits,
         isbn_forms,
         normalize,
         search_titles,
+        searched_fields,
     )
 
-    fields = [(t.id, t.search_text.split(FIELD_SEPARATOR)[:3], t.isbn) for t in catalogue]
+    fields = [(t.id, searched_fields(t.search_text), t.isbn) for t in catalogue]
     db = Database(url)
     checked = mismatches = 0
     try:

@@ -282,13 +282,17 @@ class LibraryClient:
         return self._request("GET", "/library", auth=False)
 
     def search(
-        self, query: str, *, type: str | None = None, limit: int = 20, offset: int = 0
+        self, query: str | None, *, limit: int = 20, offset: int = 0, **fields: Any
     ) -> dict[str, Any]:
-        if not query.strip():
+        """`fields`: type, title, author, publisher, isbn, reservable (None/False: unset)."""
+        if query is not None and not query.strip():
             raise UsageProblem("empty_query")  # checked here, before a request is spent on it
-        params: dict[str, Any] = {"q": query, "limit": limit, "offset": offset}
-        if type:
-            params["type"] = type
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
+        if query:
+            params["q"] = query
+        params.update({k: v for k, v in fields.items() if v not in (None, False)})
+        if params.get("reservable") is True:
+            params["reservable"] = "true"
         return self._request("GET", "/catalog/search", params=params, optional_auth=True)
 
     def title(self, title_id: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import random
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from libcli.server.db.migrate import upgrade
 from libcli.server.db.models import Title
@@ -20,6 +21,7 @@ from libcli.server.search import (
     normalize,
     search_text_for,
     search_titles,
+    searched_fields,
 )
 
 AOZORA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "aozora_works.csv"
@@ -222,15 +224,16 @@ def test_search_has_no_blind_spots_on_the_aozora_catalogue(tmp_path):
             result = import_csv(session, _as_catalogue_csv(rows), load_profile())
         assert result.titles == len(rows)
 
-        # One string per title; "\n" never survives normalize(), so no match spans fields.
-        fields = {
-            r["work_id"]: "\n".join(normalize(r[k]) for k in ("title", "authors", "publisher"))
-            for r in rows
-        }
+        # Each title's searched fields as stored (title, author, publisher, readings, romaji).
+        with db.read() as session:
+            fields = {
+                tid: searched_fields(text)
+                for tid, text in session.execute(select(Title.id, Title.search_text))
+            }
         rng = random.Random(20261201)
         for query in _queries(rows, rng):
             q = normalize(query)
-            expected = {work for work, text in fields.items() if q in text}
+            expected = {work for work, parts in fields.items() if any(q in p for p in parts)}
             with db.read() as session:
                 found, total, _exact = search_titles(session, query, limit=None)
             assert {t.id for t in found} == expected, query
@@ -367,3 +370,156 @@ def variants(db):
 )
 def test_variants_match_both_ways(variants, query, expected):
     assert set(ids(variants, query)) == expected
+
+
+# -- readings (ヨミ) and romaji --------------------------------------------------------------
+
+
+@pytest.fixture
+def readings(db):
+    with db.write() as s:
+        add(s, "kokoro", "こころ", "夏目 漱石", "岩波書店")
+        add(s, "ogai", "舞姫", "森 鷗外")
+        s.add(
+            Title(
+                id="nihon",
+                title="日本の昔話",
+                author="柳田 国男",
+                publisher="",
+                type="book",
+                title_kana="ニホン ノ ムカシバナシ",
+                author_kana="ヤナギタ クニオ",
+                search_text=search_text_for(
+                    "日本の昔話",
+                    "柳田 国男",
+                    "",
+                    title_kana="ニホン ノ ムカシバナシ",
+                    author_kana="ヤナギタ クニオ",
+                ),
+            )
+        )
+    return db
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["なつめ", "ソウセキ", "ｿｳｾｷ", "そうせき", "natsume soseki", "souseki", "sōseki", "SOOSEKI"],
+)
+def test_readings_and_romaji_find_the_author(readings, query):
+    assert ids(readings, query) == ["kokoro"]
+
+
+def test_a_derived_reading_follows_the_variant_form(readings):
+    assert ids(readings, "おうがい") == ["ogai"]
+    assert ids(readings, "ogai") == ["ogai"]
+
+
+def test_the_catalogues_own_reading_is_used_where_it_has_one(readings):
+    # pykakasi would read 日本 as にっぽん; the catalogue says ニホン
+    assert ids(readings, "にほんのむかし") == ["nihon"]
+    assert ids(readings, "nihon no mukashi") == ["nihon"]
+    assert ids(readings, "やなぎた") == ["nihon"]
+
+
+def test_csv_readings_columns_are_imported(db):
+    from libcli.server.importer import import_csv
+
+    csv_text = (
+        ",".join((*CSV_COLUMNS, "title_kana", "author_kana"))
+        + "\nT1,日本の昔話,柳田 国男,,1930,book,,C1,main,true,"
+        + "ニホン ノ ムカシバナシ,ヤナギタ クニオ\n"
+    )
+    with db.write() as session:
+        import_csv(session, io.StringIO(csv_text), load_profile())
+    with db.read() as session:
+        title = session.get(Title, "T1")
+        assert (title.title_kana, title.author_kana) == (
+            "ニホン ノ ムカシバナシ",
+            "ヤナギタ クニオ",
+        )
+    assert ids(db, "にほんのむかし") == ["T1"]
+
+
+def test_reading_of_and_romaji_of():
+    from libcli.server.search import reading_of, romaji_of
+
+    assert reading_of("夏目 漱石") == "なつめ そうせき"
+    assert romaji_of("なつめ そうせき") == "natsume souseki"
+    assert normalize(romaji_of("なつめ そうせき")) == normalize("Natsume Sōseki")
+
+
+# -- fields and filters ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def shelves(db):
+    """Titles with copies in each state the online verdict tells apart (R5–R8)."""
+    from libcli.server.db.models import Copy
+
+    with db.write() as s:
+        add(s, "loaned", "こころ", "夏目 漱石", "岩波書店", isbn="978-4-10-101013-7")
+        add(s, "shelf", "三四郎", "夏目 漱石", "新潮社")
+        add(s, "ref", "漱石全集", "夏目 漱石", "岩波書店")
+        add(s, "mag", "漱石研究", "", "翰林書房", type_="magazine")
+        add(s, "about", "夏目漱石論", "蓮實 重彦", "青土社")
+        s.flush()
+        for barcode, title_id, loanable, state in [
+            ("c1", "loaned", True, "on_loan"),
+            ("c2", "shelf", True, "on_shelf"),
+            ("c3", "ref", False, "on_shelf"),
+            ("c4", "mag", True, "on_loan"),
+            ("c5", "about", True, "held"),
+        ]:
+            s.add(
+                Copy(
+                    barcode=barcode,
+                    title_id=title_id,
+                    point="main",
+                    location="main",
+                    loanable=loanable,
+                    state=state,
+                )
+            )
+    return db
+
+
+def found(db, query="", **filters) -> set[str]:
+    from libcli.server.search import Filters
+
+    with db.read() as session:
+        result = search_titles(session, query, filters=Filters(**filters), limit=None)
+    assert result.total == len(result.titles)
+    return {t.id for t in result.titles}
+
+
+def test_author_field_matches_the_author_and_its_reading_only(shelves):
+    assert found(shelves, author="漱石") == {"loaned", "shelf", "ref"}  # not 夏目漱石論
+    assert found(shelves, author="そうせき") == {"loaned", "shelf", "ref"}
+    assert found(shelves, title="漱石") == {"ref", "mag", "about"}
+    assert found(shelves, publisher="岩波") == {"loaned", "ref"}
+
+
+def test_fields_combine_with_the_free_text_and_each_other(shelves):
+    assert found(shelves, "こころ", author="漱石") == {"loaned"}
+    assert found(shelves, author="漱石", publisher="新潮") == {"shelf"}
+    assert found(shelves, "漱石", type="magazine") == {"mag"}
+    assert found(shelves, isbn="4-10-101013-7") == {"loaned"}
+    assert found(shelves, "三四郎", isbn="4-10-101013-7") == set()
+
+
+def test_reservable_keeps_what_the_online_verdict_allows(shelves, settings):
+    from libcli.server.service.catalog import summaries
+
+    online = tuple(settings.profile.online_types)
+    kept = found(shelves, "漱石", reservable_in=online)
+    with shelves.read() as session:
+        every = search_titles(session, "漱石", limit=None).titles
+        verdicts = {row["id"]: row["reservable"] for row in summaries(session, settings, every)}
+    assert kept == {tid for tid, ok in verdicts.items() if ok} == {"loaned", "about"}
+
+
+def test_the_api_searches_by_fields_without_a_query(api, shelves):
+    body = api.get("/api/v1/catalog/search", params={"author": "漱石", "reservable": "true"})
+    assert body.status_code == 200, body.text
+    assert {item["id"] for item in body.json()["items"]} == {"loaned"}
+    assert api.get("/api/v1/catalog/search", params={"author": " "}).status_code == 422

@@ -29,6 +29,10 @@ def total_text(total: int, exact: bool) -> str:
     return _("up to {total}").format(total=f"{total:,}")
 
 
+def _given(text: str | None) -> bool:
+    return bool(text and "".join(text.split()))
+
+
 def _page_was_full(result: dict[str, Any], limit: int, fetched_to: int) -> bool:
     """--all: another page may follow (bounded by the server's total, even a lying one)."""
     total = result.get("total")
@@ -42,7 +46,17 @@ def _page_was_full(result: dict[str, Any], limit: int, fetched_to: int) -> bool:
 
 
 @command()
-@click.argument("query")
+@click.argument("query", required=False)
+@option(
+    "--title",
+    "title_text",
+    metavar="TEXT",
+    help="Only titles whose title (or its reading) holds TEXT.",
+)
+@option("--author", metavar="TEXT", help="Only titles whose author (or reading) holds TEXT.")
+@option("--publisher", metavar="TEXT", help="Only titles whose publisher holds TEXT.")
+@option("--isbn", metavar="ISBN", help="Only the title with this ISBN (10 or 13 digits).")
+@option("--reservable", is_flag=True, help="Only titles you can reserve online now.")
 @option(
     "--type",
     "material_type",
@@ -61,9 +75,23 @@ def _page_was_full(result: dict[str, Any], limit: int, fetched_to: int) -> bool:
 @json_output(views.SEARCH)
 @pass_app
 def search(
-    app, out, query: str, material_type: str | None, limit: int, offset: int, every: bool
+    app,
+    out,
+    query: str | None,
+    title_text: str | None,
+    author: str | None,
+    publisher: str | None,
+    isbn: str | None,
+    reservable: bool,
+    material_type: str | None,
+    limit: int,
+    offset: int,
+    every: bool,
 ) -> None:
     """Search the catalogue by title, author, publisher, ISBN or title id.
+
+    QUERY is matched against all of them and their readings (kana or romaji); the
+    options narrow the search, and QUERY may be left out when one of them is given.
 
     Each title shows how many copies are on the shelf and whether it can be reserved
     online, with the reason when not.
@@ -71,13 +99,21 @@ def search(
     from libcli.output import LongText, say, table
     from libcli.vocab import label
 
-    if not "".join(query.split()):
+    fields = {
+        "title": title_text,
+        "author": author,
+        "publisher": publisher,
+        "isbn": isbn,
+        "type": material_type,
+        "reservable": reservable,
+    }
+    if not any(_given(v) for v in (query, title_text, author, publisher, isbn)):
         raise click.UsageError(_("The query is empty: give words to search for."))
     client = app.public_client()
-    result = client.search(query, type=material_type, limit=limit, offset=offset)
+    result = client.search(query, limit=limit, offset=offset, **fields)
     items = list(result.get("items", []))
     while every and _page_was_full(result, limit, offset + len(items)):
-        result = client.search(query, type=material_type, limit=limit, offset=offset + len(items))
+        result = client.search(query, limit=limit, offset=offset + len(items), **fields)
         items += result.get("items", [])
     app.remember(titles=[{"id": i.get("id"), "title": i.get("title")} for i in items])
     total = result.get("total")

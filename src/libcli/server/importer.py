@@ -64,11 +64,14 @@ CSV_SPEC: tuple[CsvColumn, ...] = (
     CsvColumn("year", "title", "year", True, "four-digit year of publication, may be empty"),
     CsvColumn("type", "title", "type", True, "book | magazine | av"),
     CsvColumn("isbn", "title", "isbn", True, "ISBN-10 or ISBN-13, hyphens allowed, may be empty"),
+    CsvColumn("title_kana", "title", "title_kana", False, "the title's reading (書名ヨミ), optional"),
+    CsvColumn("author_kana", "title", "author_kana", False, "the author's reading (著者ヨミ), optional"),
     CsvColumn("barcode", "copy", "barcode", True, "the copy's barcode, unique in the file"),
     CsvColumn("point", "copy", "point", True, "the copy's service point code (main, ...)"),
     CsvColumn("loanable", "copy", "loanable", True, "true, or false for reference only (禁帯出)"),
 )
 CSV_COLUMNS = tuple(c.name for c in CSV_SPEC if c.required)
+_COLUMN = {c.name: c for c in CSV_SPEC}
 #: Titles written per flush: memory holds one batch, whatever the size of the file.
 BATCH = 1000
 _CHUNK = 500  # ids per IN (...) when looking up what already exists
@@ -396,6 +399,8 @@ _CELL: dict[str, Callable[[str | None, str], Any]] = {
     "isbn": _isbn,
     "barcode": lambda v, where: _required(v, "barcode", where),
     "loanable": _loanable,
+    "title_kana": lambda v, where: (v or "").strip() or None,  # empty: search derives one
+    "author_kana": lambda v, where: (v or "").strip() or None,
 }
 
 
@@ -414,9 +419,9 @@ def _title_from_csv(row: dict, where: str, profile: LibraryProfile) -> _TitleRec
 
 def _copy_from_csv(row: dict, where: str, profile: LibraryProfile) -> _CopyRecord:
     return _CopyRecord(
-        barcode=_cell(CSV_SPEC[7], row, where),
+        barcode=_cell(_COLUMN['barcode'], row, where),
         point=_point(row.get("point"), where, profile),
-        loanable=_cell(CSV_SPEC[9], row, where),
+        loanable=_cell(_COLUMN['loanable'], row, where),
         where=where,
     )
 
@@ -519,7 +524,14 @@ def _store(session: Session, titles: list[_TitleRecord]) -> int:
         for attr, value in t.values.items():
             if attr != "id" and getattr(row, attr) != value:
                 setattr(row, attr, value)
-        search_text = search_text_for(row.title, row.author, row.publisher, row.isbn)
+        search_text = search_text_for(
+            row.title,
+            row.author,
+            row.publisher,
+            row.isbn,
+            title_kana=row.title_kana,
+            author_kana=row.author_kana,
+        )
         if row.search_text != search_text:
             row.search_text = search_text
     session.flush()  # the titles first: copies refer to them (no ORM relationship orders it)

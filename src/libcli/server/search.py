@@ -10,6 +10,13 @@ query. Normalising folds what a patron cannot be expected to type exactly:
   國 = 国 (OpenCC's table of Japanese shinjitai, `variant_table()`)
 - spaces: runs become one space, and a space between two Japanese characters is dropped,
   so "夏目漱石" finds the catalogue's "夏目 漱石" (and the other way round).
+- Latin accents and long vowels: ō = o, é = e, and "ou", "oo" = "o", "uu" = "u", so
+  "sōseki", "souseki" and "soseki" are one word.
+
+Besides its title, author and publisher, a title is found by the readings (ヨミ) of its
+title and author, in kana and in Hepburn romaji: the catalogue's own (`title_kana`,
+`author_kana`) or, where it has none, one derived by pykakasi (`reading_of`). So
+"なつめ", "ソウセキ", "ｿｳｾｷ" and "natsume soseki" all find 夏目 漱石.
 
 A query that is an ISBN (10 or 13 digits, hyphens allowed, valid check digit) matches
 the title with that ISBN, whichever of ISBN-10 or ISBN-13 either side uses. A query that
@@ -44,6 +51,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from sqlalchemy import (
@@ -52,11 +60,13 @@ from sqlalchemy import (
     delete,
     event,
     exists,
+    false,
     func,
     not_,
+    or_,
     select,
 )
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import Select
 
@@ -71,6 +81,20 @@ _HIRAGANA = "".join(chr(c - 0x60) for c in range(0x30A1, 0x30F7)) + "ゝゞ"
 _KATA_TO_HIRA = str.maketrans(_KATAKANA, _HIRAGANA)
 _FULL_WIDTH_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
 _SPACES = re.compile(r"\s+")
+_LONG_VOWEL = re.compile(r"o[ou]+|uu+")
+
+
+def _latin_unaccented() -> dict[int, str]:
+    """ā → a, é → e, ô → o...: Latin letters with diacritics to the bare letter."""
+    table = {}
+    for code in range(0xC0, 0x250):
+        base = unicodedata.normalize("NFD", chr(code))
+        if len(base) > 1 and base[0].isascii() and base[0].isalpha():
+            table[code] = base[0]
+    return table
+
+
+_UNACCENTED = _latin_unaccented()
 _SPACE_BETWEEN_JAPANESE = re.compile(r"(?<=[^\x00-\x7f]) (?=[^\x00-\x7f])")
 
 
@@ -116,7 +140,8 @@ def normalize(text: str) -> str:
     """The form in which titles are stored for search and queries are compared."""
     text = unicodedata.normalize("NFKC", text)
     text = unicodedata.normalize("NFKC", text.casefold())
-    text = text.translate(variant_table()).translate(_KATA_TO_HIRA)
+    text = text.translate(variant_table()).translate(_KATA_TO_HIRA).translate(_UNACCENTED)
+    text = _LONG_VOWEL.sub(lambda m: m.group()[0], text)
     text = _SPACES.sub(" ", text).strip()
     return _SPACE_BETWEEN_JAPANESE.sub("", text)
 
@@ -181,18 +206,76 @@ def _isbn_key(digits: str) -> str:
     return isbn13.translate(_FULL_WIDTH_DIGITS)
 
 
-def search_text_for(title: str, author: str, publisher: str, isbn: str | None = None) -> str:
-    """The value stored in `Title.search_text`: normalised title, author, publisher, ISBN."""
-    text = FIELD_SEPARATOR.join(normalize(f or "") for f in (title, author, publisher))
+@functools.cache
+def _kakasi():
+    import pykakasi
+
+    return pykakasi.kakasi()
+
+
+def reading_of(text: str) -> str:
+    """A derived reading (ヨミ) of `text` in hiragana, by pykakasi (kanji by its
+    dictionary, kana kept); spaces kept where the text has them (姓 名)."""
+    if not text:
+        return ""
+    return " ".join(
+        "".join(token["hira"] for token in _kakasi().convert(part)) for part in text.split()
+    )
+
+
+def romaji_of(reading: str) -> str:
+    """The Hepburn romanisation of a reading, one word per space-separated part."""
+    if not reading:
+        return ""
+    return " ".join(
+        "".join(token["hepburn"] for token in _kakasi().convert(part)) for part in reading.split()
+    )
+
+
+def search_text_for(
+    title: str,
+    author: str,
+    publisher: str,
+    isbn: str | None = None,
+    *,
+    title_kana: str | None = None,
+    author_kana: str | None = None,
+) -> str:
+    """The value stored in `Title.search_text`, fields apart by FIELD_SEPARATOR:
+    normalised title, author, publisher, the ISBN key (or nothing), then the readings
+    of the title and the author (the catalogue's, else derived) and their romaji."""
+    readings = [
+        unicodedata.normalize("NFKC", kana or "").strip() or reading_of(text or "")
+        for kana, text in ((title_kana, title), (author_kana, author))
+    ]
     digits = isbn_digits(isbn) if isbn else None
-    return f"{text}{FIELD_SEPARATOR}{_isbn_key(digits)}" if digits else text
+    fields = [
+        title,
+        author,
+        publisher,
+        None,  # the ISBN key, not normalised
+        *readings,
+        *(romaji_of(r) for r in readings),
+    ]
+    normalised = [normalize(f or "") for f in fields]
+    normalised[ISBN_FIELD] = _isbn_key(digits) if digits else ""
+    return FIELD_SEPARATOR.join(normalised)
+
+
+ISBN_FIELD = 3  # the field of search_text that is matched only through Title.isbn
+
+
+def searched_fields(search_text: str) -> list[str]:
+    """The fields of search_text a text query is matched against (all but the ISBN key)."""
+    fields = search_text.split(FIELD_SEPARATOR)
+    return fields[:ISBN_FIELD] + fields[ISBN_FIELD + 1 :]
 
 
 def grams_of(search_text: str) -> set[str]:
-    """The postings of one title: each run of one, two and three characters of its
-    normalised title, author and publisher (the ISBN key is searched through `Title.isbn`)."""
+    """The postings of one title: each run of one, two and three characters of each of
+    its searched fields (the ISBN key is searched through `Title.isbn`)."""
     out: set[str] = set()
-    for field in search_text.split(FIELD_SEPARATOR)[:3]:
+    for field in searched_fields(search_text):
         for n in range(1, GRAM + 1):
             out.update(field[i : i + n] for i in range(len(field) - n + 1))
     return out
@@ -222,6 +305,76 @@ def _contains(session: Session, q: str):
     return func.instr(Title.search_text, q) > 0
 
 
+@dataclass(frozen=True)
+class Filters:
+    """What a search keeps besides its free text: fields (each folded like a query and
+    matched in that field and its readings), an ISBN, a material type, and only titles
+    the patron can reserve online now (R5–R8: `online_types` of the profile)."""
+
+    title: str | None = None
+    author: str | None = None
+    publisher: str | None = None
+    isbn: str | None = None
+    type: str | None = None
+    reservable_in: tuple[str, ...] | None = None
+
+    def text(self) -> str:
+        """The free text to search by when only fields are given: the first of them."""
+        return next((f for f in (self.title, self.author, self.publisher, self.isbn) if f), "")
+
+    def clauses(self) -> list:
+        from libcli.server.db.models import Copy
+        from libcli.server.rules.reservability import online_reservable_sql
+
+        out = []
+        for value, positions in (
+            (self.title, TITLE_FIELDS),
+            (self.author, AUTHOR_FIELDS),
+            (self.publisher, PUBLISHER_FIELDS),
+        ):
+            if value:
+                q = normalize(value)
+                out.append(or_(*(func.strpos(_field(n), q) > 0 for n in positions)))
+        if self.isbn:
+            digits = isbn_digits(self.isbn)
+            out.append(Title.isbn.in_(isbn_forms(digits)) if digits else false())
+        if self.type:
+            out.append(Title.type == self.type)
+        if self.reservable_in is not None:
+            out.append(online_reservable_sql(Title, Copy, self.reservable_in))
+        return out
+
+
+# The fields of search_text each field option looks in (search_text_for's layout).
+TITLE_FIELDS = (0, 4, 6)
+AUTHOR_FIELDS = (1, 5, 7)
+PUBLISHER_FIELDS = (2,)
+
+
+def _field(n: int):
+    """Field n of search_text in SQL: split_part (PostgreSQL's; registered on SQLite)."""
+    return func.split_part(Title.search_text, FIELD_SEPARATOR, n + 1)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_functions(dbapi_connection, _record) -> None:
+    """PostgreSQL's split_part and strpos for SQLite, so one expression serves both."""
+    import sqlite3
+
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.create_function("split_part", 3, _split_part, deterministic=True)
+        dbapi_connection.create_function("strpos", 2, _strpos, deterministic=True)
+
+
+def _strpos(text: str | None, part: str | None) -> int:
+    return (text or "").find(part or "") + 1
+
+
+def _split_part(text: str | None, separator: str, n: int) -> str:
+    parts = (text or "").split(separator)
+    return parts[n - 1] if 0 < n <= len(parts) else ""
+
+
 class Found(NamedTuple):
     """One page of matching titles and how many match in all.
 
@@ -242,6 +395,7 @@ def search_titles(
     query: str,
     *,
     type: str | None = None,
+    filters: Filters | None = None,
     limit: int | None = 20,
     offset: int = 0,
 ) -> Found:
@@ -249,11 +403,16 @@ def search_titles(
 
     Order: a title whose id was asked, the title exactly as asked, then titles starting
     with it (by search_text), then a title whose ISBN was asked, then the rest in
-    catalogue (id) order. An empty query matches every title.
+    catalogue (id) order. An empty query with no filters matches every title; with
+    filters it searches by the first field given.
     """
+    filters = filters or Filters()
+    if type:
+        filters = replace(filters, type=type)
+    query = query if normalize(query or "") else filters.text()
     isbn = isbn_digits(query)
     q = normalize(query)
-    typed = [Title.type == type] if type else []
+    typed = filters.clauses()
     if not q:
         total = session.scalar(select(func.count()).select_from(Title).where(*typed)) or 0
         stmt = select(Title).where(*typed).order_by(Title.search_text, Title.id)
@@ -324,9 +483,9 @@ def search_titles(
         return Found(page, len(by_id) + sum(sizes))  # every segment was read to its end
     # The totals below count titles by text and ISBN; an id hit that matches neither adds one.
     extra = sum(1 for t in by_id if not _matches(t, q, isbn))
-    if len(q) <= GRAM and not isbn and not type:
+    if len(q) <= GRAM and not isbn and not typed:
         return Found(page, extra + frequency.get(q, 0))  # the gram's postings are the matches
-    if frequency.get(rarest[0], 0) > ESTIMATE_LIMIT and not isbn and not type:
+    if frequency.get(rarest[0], 0) > ESTIMATE_LIMIT and not isbn and not typed:
         return Found(page, extra + frequency[rarest[0]], exact=False)
     total, exact = _count(session, q, rarest, contains, isbn_only, typed)
     return Found(page, extra + total, exact)
@@ -334,7 +493,7 @@ def search_titles(
 
 def _matches(title: Title, q: str, isbn: str | None) -> bool:
     """The substring test in Python, as _contains does it in SQL, plus the ISBN."""
-    in_text = any(q in field for field in (title.search_text or "").split(FIELD_SEPARATOR)[:3])
+    in_text = any(q in field for field in searched_fields(title.search_text or ""))
     return in_text or (isbn is not None and title.isbn in isbn_forms(isbn))
 
 
@@ -466,3 +625,42 @@ def rebuild_index(connection: Connection, titles: Iterable[tuple[str, str]] | No
             [{"gram": g, "titles": n} for g, n in counts.items()],
         )
     return written
+
+
+def refresh(connection: Connection) -> int:
+    """Recompute every title's search_text from its fields, then rebuild the index (after
+    a change to how titles are normalised); the number of titles."""
+    rows = connection.execute(
+        select(
+            Title.id,
+            Title.title,
+            Title.author,
+            Title.publisher,
+            Title.isbn,
+            Title.title_kana,
+            Title.author_kana,
+        )
+    ).all()
+    texts = [
+        {
+            "key": r.id,
+            "text": search_text_for(
+                r.title,
+                r.author,
+                r.publisher,
+                r.isbn,
+                title_kana=r.title_kana,
+                author_kana=r.author_kana,
+            ),
+        }
+        for r in rows
+    ]
+    if texts:
+        connection.execute(
+            Title.__table__.update()
+            .where(Title.id == bindparam("key"))
+            .values(search_text=bindparam("text")),
+            texts,
+        )
+    rebuild_index(connection, ((t["key"], t["text"]) for t in texts))
+    return len(texts)

@@ -18,15 +18,32 @@ def search(
     db: Db,
     settings: Config,
     caller: OptionalPatron,
-    q: Annotated[str, Query(min_length=1, max_length=200)],
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    title: Annotated[str | None, Query(max_length=200)] = None,
+    author: Annotated[str | None, Query(max_length=200)] = None,
+    publisher: Annotated[str | None, Query(max_length=200)] = None,
+    isbn: Annotated[str | None, Query(max_length=40)] = None,
     type: schemas.MaterialType | None = None,
+    reservable: bool = False,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ):
+    """Free text `q` and/or fields, all combined; `reservable`: only titles the caller
+    can reserve online now (R5–R8). `total_exact` is false when `total` is an upper bound."""
     with db.read() as session:
-        card = caller.card if caller else None
         return catalog.search(
-            session, settings, q, type=type, limit=limit, offset=offset, card=card
+            session,
+            settings,
+            q,
+            type=type,
+            title=title,
+            author=author,
+            publisher=publisher,
+            isbn=isbn,
+            reservable=reservable,
+            limit=limit,
+            offset=offset,
+            card=caller.card if caller else None,
         )
 
 

@@ -98,7 +98,10 @@ class Title(Base):
     year: Mapped[int | None] = mapped_column(Integer)
     type: Mapped[str] = mapped_column(String(16))  # book | magazine | av
     isbn: Mapped[str | None] = mapped_column(String(20), index=True)
-    search_text: Mapped[str] = mapped_column(Text, default="")  # normalised title/author/publisher
+    # The catalogue's readings (ヨミ), when it has them; search derives one where not.
+    title_kana: Mapped[str | None] = mapped_column(Text)
+    author_kana: Mapped[str | None] = mapped_column(Text)
+    search_text: Mapped[str] = mapped_column(Text, default="")  # libcli.server.search
 
     # The order search pages through when a query matches a large part of the catalogue.
     __table_args__ = (Index("title_search_order", "search_text", "id"),)

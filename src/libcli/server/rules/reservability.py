@@ -51,3 +51,16 @@ def counter_refusal(copies: Sequence[CopyState]) -> str | None:
     if not any(c.loanable for c in copies):
         return "reference_only"
     return None
+
+
+def online_reservable_sql(title, copy, online_types: Iterable[str]):
+    """`online_refusal(...) is None` as SQL over the Title and Copy tables, for filtering
+    a search (R5: an online type; R7: some copy loanable; R6/R8: none of those on the shelf)."""
+    from sqlalchemy import and_, exists, not_
+
+    loanable = and_(copy.title_id == title.id, copy.loanable.is_(True))
+    return and_(
+        title.type.in_(tuple(online_types)),
+        exists().where(loanable),
+        not_(exists().where(loanable, copy.state == "on_shelf")),
+    )

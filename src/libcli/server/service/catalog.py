@@ -101,16 +101,32 @@ def summaries(
 def search(
     session: DbSession,
     settings: Settings,
-    query: str,
+    query: str | None,
     *,
     type: str | None = None,
+    title: str | None = None,
+    author: str | None = None,
+    publisher: str | None = None,
+    isbn: str | None = None,
+    reservable: bool = False,
     limit: int = 20,
     offset: int = 0,
     card: str | None = None,
 ) -> dict:
-    if catalogue_search.is_blank(query):
+    """A page of titles matching the free text and every field given (QUERY may be
+    left out when a field is given); `reservable`: only those reservable online now."""
+    fields = {"title": title, "author": author, "publisher": publisher, "isbn": isbn}
+    fields = {k: v for k, v in fields.items() if not catalogue_search.is_blank(v)}
+    if catalogue_search.is_blank(query) and not fields:
         raise LibraryError("invalid_request", "the query is empty")
-    found = catalogue_search.search_titles(session, query, type=type, limit=limit, offset=offset)
+    filters = catalogue_search.Filters(
+        **fields,
+        type=type,
+        reservable_in=tuple(settings.profile.online_types) if reservable else None,
+    )
+    found = catalogue_search.search_titles(
+        session, query or "", filters=filters, limit=limit, offset=offset
+    )
     return {
         "items": summaries(session, settings, found.titles, card),
         "total": found.total,

@@ -1,4 +1,8 @@
-"""search: title ids compared case-insensitively
+"""search: readings of titles and authors; title ids compared case-insensitively
+
+Existing titles get the current search form (variants folded, readings and romaji
+added) and the index is rebuilt: libcli.server.search.refresh, as `libcli-server
+reindex` does it.
 
 Revision ID: 0006
 Revises: 0004
@@ -16,8 +20,18 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('title', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('title_kana', sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column('author_kana', sa.Text(), nullable=True))
     op.create_index('title_id_folded', 'title', [sa.text('lower(id)')], unique=False)
+
+    from libcli.server.search import refresh
+
+    refresh(op.get_bind())
 
 
 def downgrade() -> None:
     op.drop_index('title_id_folded', table_name='title')
+    with op.batch_alter_table('title', schema=None) as batch_op:
+        batch_op.drop_column('author_kana')
+        batch_op.drop_column('title_kana')
