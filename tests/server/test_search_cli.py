@@ -74,3 +74,30 @@ def test_show_and_search_take_a_title_id_in_any_case_or_width(library, tmp_path,
     assert shown["id"] == "T0003"
     found = json.loads(libcli(library, tmp_path, "search", typed, "--json").stdout)
     assert [item["id"] for item in found] == ["T0003"]
+
+
+def test_search_by_field_reading_and_variant(library, tmp_path):
+    by_author = json.loads(libcli(library, tmp_path, "search", "--author", "鴎外", "--json").stdout)
+    assert [item["id"] for item in by_author] == ["M0001"]
+    romaji = json.loads(libcli(library, tmp_path, "search", "ougai", "--json").stdout)
+    assert [item["id"] for item in romaji] == ["M0001"]
+    done = libcli(library, tmp_path, "search", "--author", "ｿｳｾｷ", "--reservable", "--json")
+    assert done.returncode == 0
+    assert json.loads(done.stdout) == []  # every copy is on the shelf (R8)
+
+
+def test_check_index_finds_a_write_that_bypassed_it_and_reindex_mends_it(library, tmp_path):
+    from sqlalchemy import create_engine, text
+
+    assert library.console("check-index").returncode == 0
+    engine = create_engine(library.database_url)
+    with engine.begin() as connection:  # a raw write: no ORM, no hook
+        connection.execute(text("UPDATE title SET title = '雁' WHERE id = 'M0001'"))
+    engine.dispose()
+    drifted = library.console("check-index", check=False)
+    assert drifted.returncode == 1
+    assert "stale_text: 1" in drifted.stdout
+    library.console("reindex")
+    assert library.console("check-index").returncode == 0
+    found = json.loads(libcli(library, tmp_path, "search", "雁", "--json").stdout)
+    assert [item["id"] for item in found] == ["M0001"]

@@ -664,3 +664,66 @@ def refresh(connection: Connection) -> int:
         )
     rebuild_index(connection, ((t["key"], t["text"]) for t in texts))
     return len(texts)
+
+
+def index_drift(connection: Connection, chunk: int = 2000) -> dict[str, int]:
+    """How far the stored search form and index are from the catalogue (all 0: none).
+
+    - stale_text: titles whose search_text is not what their fields give now
+    - stale_postings: titles whose postings are not the grams of their search_text
+    - stale_counts: grams whose title_gram_count differs from their postings
+    - orphan_postings: postings of titles that no longer exist
+    """
+    drift = {"titles": 0, "stale_text": 0, "stale_postings": 0}
+    last = ""
+    while True:
+        rows = connection.execute(
+            select(
+                Title.id,
+                Title.title,
+                Title.author,
+                Title.publisher,
+                Title.isbn,
+                Title.title_kana,
+                Title.author_kana,
+                Title.search_text,
+            )
+            .where(Title.id > last)
+            .order_by(Title.id)
+            .limit(chunk)
+        ).all()
+        if not rows:
+            break
+        last = rows[-1].id
+        postings: dict[str, set[str]] = {r.id: set() for r in rows}
+        for tid, gram in connection.execute(
+            select(TitleGram.title_id, TitleGram.gram).where(TitleGram.title_id.in_(postings))
+        ):
+            postings[tid].add(gram)
+        for r in rows:
+            drift["titles"] += 1
+            kana = {"title_kana": r.title_kana, "author_kana": r.author_kana}
+            if r.search_text != search_text_for(r.title, r.author, r.publisher, r.isbn, **kana):
+                drift["stale_text"] += 1
+            if postings[r.id] != grams_of(r.search_text or ""):
+                drift["stale_postings"] += 1
+    per_gram = select(TitleGram.gram, func.count().label("n")).group_by(TitleGram.gram).subquery()
+    drift["stale_counts"] = connection.scalar(
+        select(func.count())
+        .select_from(per_gram)
+        .outerjoin(TitleGramCount, TitleGramCount.gram == per_gram.c.gram)
+        .where(func.coalesce(TitleGramCount.titles, 0) != per_gram.c.n)
+    ) + connection.scalar(
+        select(func.count())
+        .select_from(TitleGramCount)
+        .where(
+            TitleGramCount.titles != 0,
+            ~exists().where(TitleGram.gram == TitleGramCount.gram),
+        )
+    )
+    drift["orphan_postings"] = connection.scalar(
+        select(func.count())
+        .select_from(TitleGram)
+        .where(~exists().where(Title.id == TitleGram.title_id))
+    )
+    return drift

@@ -7,6 +7,7 @@ from libcli.server.console import (  # noqa: F401  (each registers its commands)
     circulation,
     config,
     holds,
+    index,
     library,
     loans,
     mail,
