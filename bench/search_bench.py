@@ -72,6 +72,26 @@ def query_classes(catalogue: list[TitleRow], per_class: int, seed: int = 2026) -
                 out.append(title[start : start + k])
         return out
 
+    from libcli.server.search import FIELD_SEPARATOR, variant_table
+
+    parts = [t.search_text.split(FIELD_SEPARATOR) for t in sample]
+    readings = [f for p in parts for f in p[4:6] if len(f) >= 3]
+    romaji = [w for p in parts for f in p[6:8] for w in f.split() if len(w) >= 4]
+    others: dict[str, list[str]] = {}
+    for code, canonical in variant_table().items():
+        others.setdefault(canonical, []).append(chr(code))
+    variant_pool = [
+        text[max(0, i - 1) : i + 2].replace(ch, rng.choice(others[ch]))
+        for text in texts
+        for i, ch in enumerate(text)
+        if ch in others
+    ]
+
+    def reading_slice(text: str) -> str:
+        start = rng.randrange(max(1, len(text) - 2))
+        return text[start : start + rng.randint(2, 4)]
+
+    reading_q = [reading_slice(r) for r in pick(readings, per_class)]
     kata_q = [k[: rng.randint(2, 4)] for k in pick(kata, per_class)]
     latin_q = [w[: rng.randint(2, 6)] for w in pick(latin, per_class)]
     isbn_q = pick(isbns, per_class)
@@ -84,6 +104,15 @@ def query_classes(catalogue: list[TitleRow], per_class: int, seed: int = 2026) -
         "half-width katakana": [to_half_width_katakana(k) for k in kata_q],
         "full-width Latin": [to_full_width(w) for w in latin_q],
         "half-width Latin": latin_q,
+        "reading (hiragana)": reading_q,
+        "reading (half-width katakana)": [
+            to_half_width_katakana(
+                "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in q)
+            )
+            for q in reading_q
+        ],
+        "romaji": [w[: rng.randint(4, 8)] for w in pick(romaji, per_class)],
+        "variant form": pick(variant_pool, per_class),
         "ISBN with hyphens": [f"{i[:3]}-{i[3]}-{i[4:8]}-{i[8:12]}-{i[12]}" for i in isbn_q],
         "ISBN without hyphens": isbn_q,
     }
