@@ -523,3 +523,68 @@ def test_the_api_searches_by_fields_without_a_query(api, shelves):
     assert body.status_code == 200, body.text
     assert {item["id"] for item in body.json()["items"]} == {"loaned"}
     assert api.get("/api/v1/catalog/search", params={"author": " "}).status_code == 422
+
+
+# -- any database locale -------------------------------------------------------------------
+
+
+@pytest.fixture
+def icu_database():
+    """A PostgreSQL database created with a Japanese ICU collation (ja-x-icu), migrated."""
+    import uuid
+
+    from tests.conftest import _pg_admin
+
+    admin, admin_url = _pg_admin()
+    name = f"libcli_test_icu_{uuid.uuid4().hex[:12]}"
+    admin.execute(
+        f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'"
+        " LOCALE_PROVIDER icu ICU_LOCALE 'ja' LOCALE 'C.UTF-8'"
+    )
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        database = Database(url)
+        yield database
+        database.dispose()
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def test_search_is_right_under_a_japanese_icu_collation(icu_database):
+    from sqlalchemy import text
+
+    db = icu_database
+    with db.read() as session:
+        provider = session.scalar(
+            text("SELECT datlocprovider FROM pg_database WHERE datname = current_database()")
+        )
+    rows = [
+        ("a-book", "a", "book"),  # "ab" sorts inside "a" "book" under ICU, but is no prefix
+        ("ab", "ab", ""),
+        ("a-b", "a", "b"),
+        ("a-bc", "a", "bc"),
+        ("ab-sp", "ab cd", ""),
+        ("kana", "アブ", ""),
+        ("hira", "あぶ", ""),
+        ("old", "鷗外の本", ""),
+        ("upper", "AB", ""),
+    ]
+    with db.write() as s:
+        for title_id, title, author in rows:
+            add(s, title_id, title, author)
+    assert provider == "i"  # ICU
+    with db.read() as session:
+        texts = dict(session.execute(select(Title.id, Title.search_text)).all())
+    for query in ["ab", "a", "b", "あぶ", "アブ", "鴎外", "ab c", "abc", "o"]:
+        q = normalize(query)
+        expected = {
+            tid for tid, text in texts.items() if any(q in p for p in searched_fields(text))
+        }
+        with db.read() as session:
+            result = search_titles(session, query, limit=None)
+            first = search_titles(session, query, limit=2)
+        assert {t.id for t in result.titles} == expected, query
+        assert result.total == len(expected), query
+        assert [t.id for t in first.titles] == [t.id for t in result.titles][:2], query

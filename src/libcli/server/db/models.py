@@ -101,7 +101,11 @@ class Title(Base):
     # The catalogue's readings (ヨミ), when it has them; search derives one where not.
     title_kana: Mapped[str | None] = mapped_column(Text)
     author_kana: Mapped[str | None] = mapped_column(Text)
-    search_text: Mapped[str] = mapped_column(Text, default="")  # libcli.server.search
+    # libcli.server.search; byte order ("C") on PostgreSQL whatever the database's locale,
+    # so that the prefix range of the search index means "starts with".
+    search_text: Mapped[str] = mapped_column(
+        Text().with_variant(Text(collation="C"), "postgresql"), default=""
+    )
 
     # The order search pages through when a query matches a large part of the catalogue.
     __table_args__ = (Index("title_search_order", "search_text", "id"),)
