@@ -88,7 +88,7 @@ def search(
     offset: int,
     every: bool,
 ) -> None:
-    """Search the catalogue by title, author, publisher, ISBN or title id.
+    """Search the catalogue by title, author, publisher or ISBN.
 
     QUERY is matched against all of them and their readings (kana or romaji); the
     options narrow the search, and QUERY may be left out when one of them is given.
