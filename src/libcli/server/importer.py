@@ -64,8 +64,12 @@ CSV_SPEC: tuple[CsvColumn, ...] = (
     CsvColumn("year", "title", "year", True, "four-digit year of publication, may be empty"),
     CsvColumn("type", "title", "type", True, "book | magazine | av"),
     CsvColumn("isbn", "title", "isbn", True, "ISBN-10 or ISBN-13, hyphens allowed, may be empty"),
-    CsvColumn("title_kana", "title", "title_kana", False, "the title's reading (書名ヨミ), optional"),
-    CsvColumn("author_kana", "title", "author_kana", False, "the author's reading (著者ヨミ), optional"),
+    CsvColumn(
+        "title_kana", "title", "title_kana", False, "the title's reading (書名ヨミ), optional"
+    ),
+    CsvColumn(
+        "author_kana", "title", "author_kana", False, "the author's reading (著者ヨミ), optional"
+    ),
     CsvColumn("barcode", "copy", "barcode", True, "the copy's barcode, unique in the file"),
     CsvColumn("point", "copy", "point", True, "the copy's service point code (main, ...)"),
     CsvColumn("loanable", "copy", "loanable", True, "true, or false for reference only (禁帯出)"),
@@ -419,9 +423,9 @@ def _title_from_csv(row: dict, where: str, profile: LibraryProfile) -> _TitleRec
 
 def _copy_from_csv(row: dict, where: str, profile: LibraryProfile) -> _CopyRecord:
     return _CopyRecord(
-        barcode=_cell(_COLUMN['barcode'], row, where),
+        barcode=_cell(_COLUMN["barcode"], row, where),
         point=_point(row.get("point"), where, profile),
-        loanable=_cell(_COLUMN['loanable'], row, where),
+        loanable=_cell(_COLUMN["loanable"], row, where),
         where=where,
     )
 

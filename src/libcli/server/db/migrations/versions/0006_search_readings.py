@@ -6,7 +6,7 @@ added) and the index is rebuilt: libcli.server.search.refresh, as `libcli-server
 reindex` does it.
 
 Revision ID: 0006
-Revises: 0005
+Revises: 0009
 Create Date: 2026-12-02 10:00:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = '0006'
-down_revision = '0005'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
