@@ -349,6 +349,7 @@ def test_import_catalog_command_shift_jis_final_count_and_one_line_errors(tmp_pa
     sjis = tmp_path / "export.csv"
     sjis.write_bytes(CATALOGUE.encode("cp932"))
     runner = CliRunner()
+    assert runner.invoke(main, ["init"]).exit_code == 0  # only init creates a library
     done = runner.invoke(main, ["--lang", "en", "import-catalog", str(sjis)])
     assert done.exit_code == 0, done.output
     assert done.stdout == "imported 3 titles, 4 copies\n"
