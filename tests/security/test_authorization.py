@@ -11,7 +11,7 @@ def _a_with_everything(library):
     """Patron A with a reservation and a favorite; C holds loans (see the fixture)."""
     a = library.login(A)
     reserved = library.reserve(a, "T-NEKO").json()["reserved"][0]["reservation_id"]
-    assert library.api.put("/api/v1/favorites/T-01", headers=a).status_code == 204
+    assert library.api.put("/api/v1/favorites/T-01", headers=a).status_code == 201
     return a, reserved
 
 

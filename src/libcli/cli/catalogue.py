@@ -108,7 +108,9 @@ def search(
         "reservable": reservable,
     }
     if not any(_given(v) for v in (query, title_text, author, publisher, isbn)):
-        raise click.UsageError(_("The query is empty: give words to search for."))
+        from libcli.errors import UsageProblem
+
+        raise UsageProblem("empty_query")  # one line, before a request is spent on it
     client = app.public_client()
     result = client.search(query, limit=limit, offset=offset, **fields)
     items = list(result.get("items", []))
