@@ -367,6 +367,11 @@ class LibraryClient:
     def cancel(self, reservation_id: str) -> None:
         self._request("DELETE", f"/reservations/{_seg(reservation_id)}")
 
+    def renew(self, barcodes: list[str] | None) -> dict[str, Any]:
+        """Renew the loans of these copies (every loan when None)."""
+        body = {"all": True} if barcodes is None else {"barcodes": list(barcodes)}
+        return self._request("POST", "/loans/renewals", json=body)
+
 
 def _seg(value: object) -> str:
     return quote(str(value), safe="")

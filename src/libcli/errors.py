@@ -118,6 +118,7 @@ MESSAGES: dict[str, str] = {
         " (`libcli search 夏目漱石`)."
     ),
     "nothing_to_reserve": N_("Nothing to reserve: give TITLE_IDs or --favorites."),
+    "renew_what": N_("Give the BARCODEs of the loans to renew, or --all (not both)."),
     "options_conflict": N_("{first} cannot be used with {second}."),
     "option_needs": N_("{first} needs {second}."),
     "output_failed": N_("Cannot write the output to {output}: {reason}."),

@@ -103,7 +103,9 @@ TITLE = (
     "reason",
 )
 COPY = Record(("barcode", "point", "loanable", "state", "due_date"))
-LOAN = Record(("barcode", "id", "title", "point", "checked_out_on", "due_date"))
+LOAN = Record(
+    ("barcode", "id", "title", "point", "checked_out_on", "due_date", "overdue", "renewals_left")
+)
 RESERVATION = Record(
     (
         "reservation_id",
@@ -149,6 +151,13 @@ RESERVE = View(
 )
 STATUS = View("status", parts={"loans": LOAN, "reservations": RESERVATION})
 CANCEL = View("cancel", parts={"cancelled": None, "refused": Record(("reservation_id", "reason"))})
+RENEW = View(
+    "renew",
+    parts={
+        "renewed": Record(("barcode", "title", "due_date")),
+        "skipped": Record(("barcode", "title", "reason")),
+    },
+)
 
 
 def config_list() -> View:
@@ -160,7 +169,7 @@ def config_list() -> View:
 
 
 def all_views() -> list[View]:
-    return [WHOAMI, SEARCH, SHOW, FAV_LIST, RESERVE, STATUS, CANCEL, config_list()]
+    return [WHOAMI, SEARCH, SHOW, FAV_LIST, RESERVE, STATUS, CANCEL, RENEW, config_list()]
 
 
 def _described(record: Record, key: str) -> str:

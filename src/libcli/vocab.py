@@ -88,6 +88,9 @@ REASONS: dict[str, str] = {
     "not_found": N_("no such title"),
     "ready_cannot_cancel": N_("ready for pickup: phone the library to cancel"),
     "not_cancellable": N_("this reservation cannot be cancelled"),
+    "overdue": N_("overdue: please return it to the library"),
+    "renewal_limit": N_("renewed as often as the library allows"),
+    "reserved_by_others": N_("another patron is waiting for this title"),
 }
 
 

@@ -64,6 +64,11 @@ SUBCOMMANDS = (
     ),
     ("cancel", "libcli.cli.reservations:cancel", N_("Cancel reservations.")),
     (
+        "renew",
+        "libcli.cli.loans:renew",
+        N_("Renew loans (延長), named by the barcode of the copy in hand."),
+    ),
+    (
         "passwd",
         "libcli.cli.account:passwd",
         N_("Change your password, or reset a forgotten one."),

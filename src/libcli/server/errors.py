@@ -50,6 +50,12 @@ MESSAGES: dict[str, tuple[int, str]] = {
         N_("This library card is no longer in use: please ask at the counter."),
     ),
     "already_cancelled": (409, N_("This reservation is already cancelled.")),
+    "overdue": (409, N_("This loan is overdue: please return it to the library.")),
+    "renewal_limit": (409, N_("This loan has been renewed as often as the library allows.")),
+    "reserved_by_others": (
+        409,
+        N_("Another patron is waiting for this title: it cannot be renewed."),
+    ),
 }
 
 #: The fields of the API's requests, as a person names them (a 422 says which one was wrong).
@@ -70,6 +76,8 @@ FIELDS: dict[str, str] = {
     "pickup": N_("pickup point"),
     "contact": N_("contact method"),
     "email_confirmation": N_("confirmation mail"),
+    "barcodes": N_("barcodes"),
+    "all": N_("all loans"),
 }
 
 #: What was wrong with a field, by pydantic's error type ({field} and the type's context).

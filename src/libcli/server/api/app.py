@@ -6,7 +6,16 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from libcli import __version__
 from libcli.server import logs, web
-from libcli.server.api import account, auth, catalog, favorites, problems, reservations, schemas
+from libcli.server.api import (
+    account,
+    auth,
+    catalog,
+    favorites,
+    loans,
+    problems,
+    reservations,
+    schemas,
+)
 from libcli.server.api.deps import refuse_malformed_input
 from libcli.server.db.session import Database
 from libcli.server.errors import LibraryError
@@ -30,6 +39,7 @@ ROUTE_PROBLEMS = {
     catalog: _problems(404),
     favorites: _problems(401, 404),
     reservations: _problems(401, 404, 409),
+    loans: _problems(401),
 }
 
 

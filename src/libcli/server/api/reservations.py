@@ -36,11 +36,11 @@ def reserve(
 
 
 @router.get("/status", response_model=schemas.StatusOut)
-async def usage_status(caller: CurrentPatron, db: Db):
+async def usage_status(caller: CurrentPatron, db: Db, settings: Config):
     # Two short indexed reads that wait for no lock (WAL snapshot, MVCC): on the event
     # loop, without the thread-pool hop that costs more than they do.
     with db.read() as session:
-        return reservations.status(session, caller.card)
+        return reservations.status(session, settings, caller.card)
 
 
 @router.delete("/reservations/{reservation_id}", status_code=204, response_class=Response)

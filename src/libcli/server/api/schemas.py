@@ -140,6 +140,34 @@ class LoanOut(BaseModel):
     point: str
     checked_out_on: str
     due_date: str
+    overdue: bool = False
+    renewals_left: int = 0
+
+
+class RenewRequest(Strict):
+    """The loans to renew, by the barcode of the copy in hand; `all` for every loan."""
+
+    barcodes: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(
+        default_factory=list, max_length=50
+    )
+    all: bool = False
+
+
+class Renewed(BaseModel):
+    barcode: str
+    title: str
+    due_date: str
+
+
+class RenewSkipped(BaseModel):
+    barcode: str
+    title: str | None = None
+    reason: str
+
+
+class RenewResponse(BaseModel):
+    renewed: list[Renewed]
+    skipped: list[RenewSkipped]
 
 
 class ReservationOut(BaseModel):

@@ -67,3 +67,25 @@ def contacted(ctx: Context, reservation_id: int, date) -> None:
         hold_row = circulation.contacted(session, ctx.settings, reservation_id, ctx.today(date))
         until = hold_row.pickup_deadline.isoformat()
     say(t(N_("reservation {id}: keep until {until}")).format(id=reservation_id, until=until))
+
+
+@command(main, "renew")
+@click.argument("card")
+@click.argument("barcode")
+@click.option("--date", type=DATE, help="Day of the renewal (default: today).")
+def renew(ctx: Context, card: str, barcode: str, date) -> None:
+    """Renew a patron's loan at the counter (延長); a refusal says why."""
+    from libcli.server.errors import LibraryError
+    from libcli.server.service import loans
+
+    with ctx.db.write() as session:
+        result = loans.renew(session, ctx.settings, card, [barcode], ctx.today(date))
+    for row in result["skipped"]:
+        raise LibraryError(row["reason"], barcode)
+    for row in result["renewed"]:
+        due = row["due_date"]
+        say(
+            t(N_("{barcode} renewed for {card}, due {due}")).format(
+                barcode=barcode, card=card, due=due
+            )
+        )

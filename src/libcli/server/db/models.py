@@ -160,6 +160,7 @@ class Loan(Base):
     checked_out_on: Mapped[dt.date] = mapped_column(Date)
     due_on: Mapped[dt.date] = mapped_column(Date)
     returned_on: Mapped[dt.date | None] = mapped_column(Date)
+    renewals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 延長
 
     __table_args__ = (
         Index(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session as DbSession
 from libcli.server.db.models import Copy, Loan, Reservation
 from libcli.server.errors import LibraryError
 from libcli.server.rules.holds import ASSIGNED
-from libcli.server.service import holds
+from libcli.server.service import holds, loans
 from libcli.server.service.accounts import get_patron
 from libcli.server.settings import Settings
 
@@ -63,7 +63,7 @@ def checkout(
         barcode=barcode,
         card=card,
         checked_out_on=today,
-        due_on=today + dt.timedelta(days=settings.profile.loan_days),
+        due_on=loans.due_date(session, settings, copy.location, today),
     )
     copy.state = "on_loan"
     session.add(loan)

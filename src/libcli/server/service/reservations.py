@@ -25,6 +25,7 @@ from libcli.server.rules.reservability import counter_refusal, is_available, onl
 from libcli.server.service import catalog, holds
 from libcli.server.service.accounts import get_patron
 from libcli.server.service.catalog import copy_states
+from libcli.server.service.loans import loan_facts
 from libcli.server.settings import Settings
 
 
@@ -153,6 +154,7 @@ _STATUS_LOANS = (
         _copy.c.point,
         _loan.c.checked_out_on,
         _loan.c.due_on,
+        _loan.c.renewals,
     )
     .join_from(_loan, _copy, _copy.c.barcode == _loan.c.barcode)
     .join(_title, _title.c.id == _copy.c.title_id)
@@ -196,8 +198,9 @@ def _iso(value: dt.date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def status(session: DbSession, card: str) -> dict:
+def status(session: DbSession, settings: Settings, card: str) -> dict:
     """R11: current loans and current reservations (利用状況参照), read as plain rows."""
+    today = settings.today()
     connection = session.connection()
     loans = connection.execute(_STATUS_LOANS, {"card": card}).all()
     reservations = connection.execute(_STATUS_RESERVATIONS, {"card": card}).all()
@@ -210,8 +213,9 @@ def status(session: DbSession, card: str) -> dict:
                 "point": point,
                 "checked_out_on": checked_out_on.isoformat(),
                 "due_date": due_on.isoformat(),
+                **loan_facts(settings, due_on, renewals, today),
             }
-            for barcode, title_id, title, point, checked_out_on, due_on in loans
+            for barcode, title_id, title, point, checked_out_on, due_on, renewals in loans
         ],
         "reservations": [
             {

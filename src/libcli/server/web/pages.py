@@ -8,7 +8,6 @@ built from the request's Host header.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
@@ -43,6 +42,7 @@ FormText = Annotated[str, Form()]
 NOTICES = {  # ?notice= → what the page says
     "cancelled": N_("The reservation has been cancelled."),
     "logged_out": N_("You have logged out."),
+    "renewed": N_("The loan has been renewed."),
 }
 # Pages hold personal data or single-use tokens: never cached, framed or referred on.
 SECURITY_HEADERS = {
@@ -266,12 +266,8 @@ def _status_page(
     request, db, settings, lang, who, *, error=None, notice=None, status_code=200, **extra
 ):
     with db.read() as session:
-        data = reservations.status(session, who.card)
-    today = settings.today()
-    loans = [
-        {**loan, "overdue": dt.date.fromisoformat(loan["due_date"]) < today}
-        for loan in data["loans"]
-    ]
+        data = reservations.status(session, settings, who.card)
+    loans = data["loans"]  # each with `overdue` and `renewals_left`
     return render(
         request,
         settings,
@@ -368,7 +364,7 @@ def cancel_submit(
         error = _("This page has expired: please try again (cookies must be enabled).", lang)
         return _status_page(request, db, settings, lang, who, error=error, status_code=403)
     with db.read() as session:
-        mine = reservations.status(session, who.card)["reservations"]
+        mine = reservations.status(session, settings, who.card)["reservations"]
     chosen = next((r for r in mine if str(r["reservation_id"]) == reservation.strip()), None)
     if chosen is None:
         error = message("not_found", lang)
@@ -398,3 +394,32 @@ def cancel_submit(
             phone_hint=refusal.code == "ready_cannot_cancel",
         )
     return redirect(request, settings, "/status?notice=cancelled", lang)
+
+
+@router.post("/status/renew", response_class=HTMLResponse)
+def renew_submit(
+    request: Request,
+    db: Db,
+    settings: Config,
+    barcode: FormText = "",
+    csrf: FormText = "",
+    lang: FormText = "",
+):
+    """Renew one loan (延長): done at once, or the refusal shown above the loans."""
+    from libcli.server.service import loans
+
+    lang = page_lang(request, lang)
+    who = guard.current_session(request, db, settings)
+    if who is None:
+        return _login_page(request, settings, lang, error=message("auth_required", lang))
+    if not guard.same(csrf, who.csrf) or not barcode.strip():
+        error = _("This page has expired: please try again (cookies must be enabled).", lang)
+        return _status_page(request, db, settings, lang, who, error=error, status_code=403)
+    with db.write() as session:
+        result = loans.renew(session, settings, who.card, [barcode.strip()])
+    if result["skipped"]:
+        code = result["skipped"][0]["reason"]
+        status_code = 404 if code == "not_found" else 409
+        error = message(code, lang)
+        return _status_page(request, db, settings, lang, who, error=error, status_code=status_code)
+    return redirect(request, settings, "/status?notice=renewed", lang)
