@@ -367,6 +367,14 @@ class LibraryClient:
     def cancel(self, reservation_id: str) -> None:
         self._request("DELETE", f"/reservations/{_seg(reservation_id)}")
 
+    def suspend(self, reservation_id: str, until: str) -> None:
+        self._request(
+            "PUT", f"/reservations/{_seg(reservation_id)}/suspension", json={"until": until}
+        )
+
+    def resume(self, reservation_id: str) -> None:
+        self._request("DELETE", f"/reservations/{_seg(reservation_id)}/suspension")
+
     def renew(self, barcodes: list[str] | None) -> dict[str, Any]:
         """Renew the loans of these copies (every loan when None)."""
         body = {"all": True} if barcodes is None else {"barcodes": list(barcodes)}

@@ -45,6 +45,10 @@ MESSAGES: dict[str, str] = {
         " phone the library at {phone}."
     ),
     "rate_limited": N_("Too many attempts: wait {retry_after} seconds and try again."),
+    "not_suspendable": N_(
+        "Only a waiting reservation can be suspended: this one is in transit or ready for pickup."
+    ),
+    "invalid_suspension": N_("Give a day after today and within a year: --until YYYY-MM-DD."),
     "busy": N_("The library's server is busy: try again in a moment."),
     # our own codes
     "server_error": N_("The library's server had a problem (HTTP {status}): try again later."),
@@ -274,6 +278,8 @@ CODE_CLASSES: dict[str, type[ApiError]] = {
     "already_reserved": RefusedError,
     "limit_reached": RefusedError,
     "rate_limited": RefusedError,
+    "not_suspendable": RefusedError,
+    "invalid_suspension": InvalidRequestError,
     "busy": ServerError,
 }
 

@@ -119,6 +119,7 @@ RESERVATION = Record(
         "placed_at",
         "ready_since",
         "pickup_deadline",
+        "suspended_until",
     )
 )
 

@@ -8,6 +8,7 @@ uses; the helpers come from test_cli_flow.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -17,6 +18,7 @@ pytestmark = pytest.mark.e2e
 
 TARO = "100000001"
 HANAKO = "100000002"
+LENDER = "100000009"
 
 CATALOGUE = [
     "R001,陸奥の春,八戸一郎,八戸出版,2020,book,,RC001,main,true",
@@ -100,3 +102,55 @@ def test_staff_renew_at_the_counter(live_server, tmp_path):
     # A refusal: one line in the staff's words, exit 5 as every 409 of the console.
     assert refused.returncode == 5
     assert "renewed as often as the library allows: RC004" in refused.stderr
+
+
+# -- suspend (休止) ----------------------------------------------------------------------------
+
+
+def test_suspended_reservation_keeps_its_place_and_is_passed_over(live_server_any, tmp_path):
+    server = live_server_any
+    load(server, tmp_path, [*CATALOGUE])
+    add_patron(server, TARO, "八戸 太郎", "taro@example.jp")
+    add_patron(server, HANAKO, "八戸 花子", "hanako@example.jp")
+    server.console("patron", "add", LENDER, "--name", "貸出 次郎")
+    for barcode in ("RC001", "RC002", "RC003"):
+        server.console("checkout", LENDER, barcode, "--date", days(server, -7))
+    for card, title in ((TARO, "R001"), (HANAKO, "R001"), (TARO, "R002"), (TARO, "R003")):
+        server.console("hold", "place", card, title, "--pickup", "main", "--contact", "phone")
+    taro = Patron(server.url, tmp_path / "taro", TARO)
+    taro.login()
+    ids = {r["id"]: r["reservation_id"] for r in taro.json("status")["reservations"]}
+
+    until = days(server, 7)
+    taro.run("suspend", str(ids["R001"]), "--until", until)
+    taro.run("suspend", str(ids["R002"]), "--until", until)
+    taro.run("suspend", str(ids["R003"]), "--until", days(server, 3))
+    # A returned copy passes over Taro (No. 1) to Hanako; Taro keeps his place.
+    server.console("checkin", "RC001")
+    hanako = Patron(server.url, tmp_path / "hanako", HANAKO)
+    hanako.login()
+    (ready,) = hanako.json("status")["reservations"]
+    assert (ready["status"], ready["suspended_until"]) == ("ready", None)
+    mine = {r["id"]: r for r in taro.json("status")["reservations"]}
+    assert (mine["R001"]["status"], mine["R001"]["position"]) == ("waiting", 1)
+    assert mine["R001"]["suspended_until"] == until
+    assert "休止中" in taro.run("status", lang="ja_JP.UTF-8").stdout
+    listed = {
+        r["reservation_id"]: r for r in json.loads(server.console("hold", "list", "--json").stdout)
+    }
+    assert listed[ids["R001"]]["suspended_until"] == until
+    # Ready (or in transit) cannot be suspended.
+    done = hanako.run("suspend", str(ready["reservation_id"]), "--until", until, code=5)
+    assert "waiting" in done.stderr
+    assert taro.run("suspend", "999999", "--until", until, code=6).returncode == 6
+    assert taro.run("suspend", str(ids["R001"]), "--until", days(server, 0), code=2)
+
+    # Nobody else waits: the copy goes back on the shelf, and comes to Taro on resuming...
+    server.console("checkin", "RC002")
+    taro.run("resume", str(ids["R002"]))
+    # ... or on the day the suspension ends (run-daily).
+    server.console("checkin", "RC003")
+    server.console("run-daily", "--date", days(server, 3))
+    mine = {r["id"]: r for r in taro.json("status")["reservations"]}
+    assert (mine["R002"]["status"], mine["R002"]["suspended_until"]) == ("ready", None)
+    assert mine["R003"]["status"] == "ready"

@@ -64,6 +64,16 @@ SUBCOMMANDS = (
     ),
     ("cancel", "libcli.cli.reservations:cancel", N_("Cancel reservations.")),
     (
+        "suspend",
+        "libcli.cli.suspension:suspend",
+        N_("Suspend a waiting reservation (休止) until a date: it keeps its place in the queue."),
+    ),
+    (
+        "resume",
+        "libcli.cli.suspension:resume",
+        N_("Resume a suspended reservation: it is served again from today, in its place."),
+    ),
+    (
         "renew",
         "libcli.cli.loans:renew",
         N_("Renew loans (延長), named by the barcode of the copy in hand."),

@@ -237,6 +237,8 @@ def _reservation_state(r: dict[str, Any]) -> str:
     from libcli.vocab import RESERVATION_STATES, label
 
     text = label(RESERVATION_STATES, r.get("status"))
+    if r.get("suspended_until"):
+        text = _("{state}, suspended until {date}").format(state=text, date=r["suspended_until"])
     if r.get("status") == "waiting" and r.get("position"):
         return _("{state} (No. {position} in the queue)").format(state=text, position=r["position"])
     if r.get("status") == "ready" and r.get("pickup_deadline"):

@@ -52,6 +52,14 @@ MESSAGES: dict[str, tuple[int, str]] = {
     "already_cancelled": (409, N_("This reservation is already cancelled.")),
     "overdue": (409, N_("This loan is overdue: please return it to the library.")),
     "renewal_limit": (409, N_("This loan has been renewed as often as the library allows.")),
+    "not_suspendable": (
+        409,
+        N_("Only a waiting reservation can be suspended: this one is in transit or ready."),
+    ),
+    "invalid_suspension": (
+        422,
+        N_("Suspend until a day after today and within a year."),
+    ),
     "reserved_by_others": (
         409,
         N_("Another patron is waiting for this title: it cannot be renewed."),
@@ -78,6 +86,7 @@ FIELDS: dict[str, str] = {
     "email_confirmation": N_("confirmation mail"),
     "barcodes": N_("barcodes"),
     "all": N_("all loans"),
+    "until": N_("end date"),
 }
 
 #: What was wrong with a field, by pydantic's error type ({field} and the type's context).

@@ -15,6 +15,7 @@ from libcli.server.api import (
     problems,
     reservations,
     schemas,
+    suspension,
 )
 from libcli.server.api.deps import refuse_malformed_input
 from libcli.server.db.session import Database
@@ -40,6 +41,7 @@ ROUTE_PROBLEMS = {
     favorites: _problems(401, 404),
     reservations: _problems(401, 404, 409),
     loans: _problems(401),
+    suspension: _problems(401, 404, 409),
 }
 
 

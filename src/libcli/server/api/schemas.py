@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -182,6 +183,11 @@ class ReservationOut(BaseModel):
     placed_at: str
     ready_since: str | None = None
     pickup_deadline: str | None = None
+    suspended_until: str | None = None  # 休止: passed over by returned copies until then
+
+
+class SuspendRequest(Strict):
+    until: dt.date
 
 
 class StatusOut(BaseModel):

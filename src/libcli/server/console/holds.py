@@ -28,6 +28,7 @@ HOLD_COLUMNS = (
     Column("contact", N_("Contact")),
     Column("contacted_on", N_("Contacted")),
     Column("pickup_deadline", N_("Keep until")),
+    Column("suspended_until", N_("Suspended until")),
 )
 CALL_COLUMNS = (
     Column("reservation_id", N_("Reservation")),

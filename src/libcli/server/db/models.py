@@ -202,6 +202,7 @@ class Reservation(Base):
     contacted_on: Mapped[dt.date | None] = mapped_column(Date)
     pickup_deadline: Mapped[dt.date | None] = mapped_column(Date)
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    suspended_until: Mapped[dt.date | None] = mapped_column(Date)  # 休止: served again that day
 
     __table_args__ = (
         # R21: one active reservation per patron and title, whatever races happen.

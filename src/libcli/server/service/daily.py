@@ -11,7 +11,7 @@ from sqlalchemy import select, text, update
 from libcli.server.db.models import Reservation
 from libcli.server.db.session import Database
 from libcli.server.rules.holds import expired
-from libcli.server.service import holds
+from libcli.server.service import holds, suspension
 from libcli.server.settings import Settings
 
 _ADVISORY_LOCK = 0x11B_C11  # one run-daily batch at a time across every server
@@ -51,6 +51,7 @@ def run_daily(
             after_batch(count)
         if db.is_sqlite and count == batch:  # a full batch: more may follow
             time.sleep(max(SQLITE_PAUSE_S, time.monotonic() - started))
+    total_promoted += _serve_suspensions_ending(db, settings, today)
     return {"date": today.isoformat(), "expired": total_expired, "promoted": total_promoted}
 
 
@@ -80,3 +81,14 @@ def _expire_batch(db: Database, settings: Settings, today: dt.date, size: int) -
         )
         promoted = holds.assign_copies(session, settings, [b for b in barcodes if b], today)
     return len(barcodes), len(promoted)
+
+
+def _serve_suspensions_ending(db: Database, settings: Settings, today: dt.date) -> int:
+    """One transaction: for each 休止 that ends today, a copy that went back on the shelf
+    meanwhile goes to the queue (R22)."""
+    with db.write() as session:
+        if not db.is_sqlite:
+            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK})
+        resumed = suspension.ending_today(session, today)
+        holds.lock_titles(session, resumed)
+        return len(suspension.serve_shelf_copies(session, settings, resumed, today))

@@ -15,6 +15,7 @@ from libcli.server import calendar, mail
 from libcli.server.db.models import Copy, Patron, Reservation, Title
 from libcli.server.rules.holds import arrival_status, contact_day_on_ready, pickup_deadline
 from libcli.server.rules.patron import can_receive_mail
+from libcli.server.rules.suspension import served_sql
 from libcli.server.settings import Settings
 
 
@@ -96,6 +97,7 @@ def assign_copies(
         )
         .where(
             Reservation.status == "waiting",
+            served_sql(Reservation.suspended_until, today),  # 休止: passed over until the day
             Reservation.title_id.in_(select(freed.c.title_id)),
         )
         .subquery()

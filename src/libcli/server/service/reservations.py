@@ -183,6 +183,7 @@ _STATUS_RESERVATIONS = (
         _mine.c.placed_at,
         _mine.c.ready_since,
         _mine.c.pickup_deadline,
+        _mine.c.suspended_until,
     )
     .join_from(_mine, _title, _title.c.id == _mine.c.title_id)
     .where(
@@ -230,6 +231,7 @@ def status(session: DbSession, settings: Settings, card: str) -> dict:
                 "placed_at": r.placed_at.isoformat(),
                 "ready_since": _iso(r.ready_since),
                 "pickup_deadline": _iso(r.pickup_deadline),
+                "suspended_until": _iso(r.suspended_until),
             }
             for r in reservations
         ],
@@ -316,6 +318,7 @@ def active_list(session: DbSession, *, point: str | None = None, status: str | N
             "via": r.via,
             "contacted_on": r.contacted_on.isoformat() if r.contacted_on else None,
             "pickup_deadline": r.pickup_deadline.isoformat() if r.pickup_deadline else None,
+            "suspended_until": r.suspended_until.isoformat() if r.suspended_until else None,
         }
         for r in session.scalars(query)
     ]
