@@ -450,6 +450,8 @@ STATUS = {
             "point": "main",
             "checked_out_on": "2025-01-01",
             "due_date": "2025-01-15",
+            "overdue": False,
+            "renewals_left": 1,
         }
     ],
     "reservations": [
@@ -465,6 +467,7 @@ STATUS = {
             "placed_at": "2025-01-02T10:00:00+09:00",
             "ready_since": None,
             "pickup_deadline": None,
+            "suspended_until": None,
         },
         {
             "reservation_id": 12,
@@ -478,6 +481,7 @@ STATUS = {
             "placed_at": "2025-01-03T11:00:00+09:00",
             "ready_since": "2025-01-05",
             "pickup_deadline": "2025-01-16",
+            "suspended_until": None,
         },
     ],
 }

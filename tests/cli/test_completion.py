@@ -89,7 +89,7 @@ def test_help_imports_none_of_the_heavy_modules(args, isolated):
 
 
 def test_completing_commands_is_light(cache):
-    values, loaded = complete("libcli re", cache)
+    values, loaded = complete("libcli rese", cache)
     assert values == ["reserve"]
     assert loaded == []
 
