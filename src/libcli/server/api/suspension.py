@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, Response
+from fastapi import APIRouter, Response
 
-from libcli.server import mail
 from libcli.server.api.deps import Config, CurrentPatron, Db
 from libcli.server.api.reservations import ReservationId
 from libcli.server.api.schemas import SuspendRequest
@@ -34,8 +33,6 @@ def resume(
     caller: CurrentPatron,
     db: Db,
     settings: Config,
-    tasks: BackgroundTasks,
 ):
     with db.write() as session:
         suspension.resume(session, settings, caller.card, reservation_id)
-    tasks.add_task(mail.deliver_pending, db, settings)  # a shelf copy may now be ready
