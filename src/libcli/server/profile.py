@@ -44,7 +44,6 @@ class LibraryProfile:
     points: tuple[ServicePoint, ...]
     contact_methods: tuple[str, ...] = CONTACT_METHODS
     renewals: int = 1  # how many times a loan may be renewed (延長)
-    reminder_days: int = 2  # a reminder mail this many days before a due date
 
     @property
     def point_codes(self) -> tuple[str, ...]:
@@ -104,7 +103,6 @@ def load_profile(path: str | Path | None = None) -> LibraryProfile:
         ),
         contact_methods=contact_methods,
         renewals=int(rules.get("renewals", 1)),
-        reminder_days=int(rules.get("reminder_days", 2)),
     )
 
 

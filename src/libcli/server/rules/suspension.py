@@ -23,13 +23,10 @@ def suspend_refusal(status: str, until: dt.date, today: dt.date) -> str | None:
     return None
 
 
-def is_suspended(suspended_until: dt.date | None, today: dt.date) -> bool:
-    """Passed over by returned copies until the day it ends (served again on that day)."""
-    return suspended_until is not None and today < suspended_until
-
-
 def served_sql(suspended_until, today: dt.date):
-    """`is_suspended` negated, as SQL over the `suspended_until` column (assign_copies)."""
+    """SQL over the `suspended_until` column (assign_copies): a reservation is served
+    unless suspended; a suspended one is passed over until the day it ends and is served
+    again on that day."""
     from sqlalchemy import or_
 
     return or_(suspended_until.is_(None), suspended_until <= today)
