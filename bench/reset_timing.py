@@ -4,7 +4,9 @@ addresses exist (R17). The test (tests/security/test_enumeration.py) proves the 
 and the mails; the time is measured here, in one run, as ratios of medians.
 
 The three kinds are interleaved request by request, so drift in machine load falls on
-all of them alike.
+all of them alike. The lookup and the link are made after the answer (R17, SECURITY.md
+§3); `--gap` waits that long before the next request so that work does not fall on the
+next one's time (`--gap 0` shows what it costs a request sent right behind).
 
     .venv/bin/python -m bench.reset_timing                  # SQLite and PostgreSQL
     .venv/bin/python -m bench.reset_timing --tries 200 --backends sqlite
@@ -50,7 +52,7 @@ def _seed(url: str, workdir: Path, cards: list[str]) -> None:
         db.dispose()
 
 
-def run(backend: str, workdir: Path, tries: int) -> dict:
+def run(backend: str, workdir: Path, tries: int, gap: float) -> dict:
     from bench.data import fresh_db
 
     db = fresh_db(backend, workdir, "reset")
@@ -77,10 +79,12 @@ def run(backend: str, workdir: Path, tries: int) -> dict:
                         raise RuntimeError(f"expected 202, got {answer.status_code}: {answer.text}")
                     if n >= 3:  # warm-up
                         timings[kind].append(took)
+                    time.sleep(gap)
         unknown = statistics.median(timings["unknown card"])
         return {
             "backend": backend,
             "tries": tries,
+            "gap": gap,
             "summary": {kind: summary_ms(t) for kind, t in timings.items()},
             "ratios": {kind: statistics.median(t) / unknown for kind, t in timings.items()},
         }
@@ -90,15 +94,16 @@ def run(backend: str, workdir: Path, tries: int) -> dict:
 
 def table(results: list[dict]) -> str:
     lines = [
-        "| database | tries | " + " | ".join(f"{k} p50 ms" for k in KINDS) + " | wrong / unknown"
-        " | right / unknown |",
-        "|---|---|---|---|---|---|---|",
+        "| database | tries | gap s | "
+        + " | ".join(f"{k} p50 ms" for k in KINDS)
+        + " | wrong / unknown | right / unknown |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         p50 = " | ".join(f"{r['summary'][k]['p50']:.1f}" for k in KINDS)
         lines.append(
-            f"| {r['backend']} | {r['tries']} | {p50} | {r['ratios']['wrong address']:.2f}×"
-            f" | {r['ratios']['right pair']:.2f}× |"
+            f"| {r['backend']} | {r['tries']} | {r['gap']:g} | {p50}"
+            f" | {r['ratios']['wrong address']:.2f}× | {r['ratios']['right pair']:.2f}× |"
         )
     return "\n".join(lines)
 
@@ -109,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.reset_timing")
     parser.add_argument("--tries", type=int, default=100, help="requests of each kind")
     parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument(
+        "--gap", type=float, default=0.05, help="seconds between requests (default 0.05)"
+    )
     args = parser.parse_args(argv)
     backends = args.backends.split(",")
     if "postgres" in backends and not postgres_available():
@@ -116,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         backends.remove("postgres")
     workdir = Path(tempfile.mkdtemp(prefix="libcli-bench-reset-"))
     try:
-        results = [run(b, workdir, args.tries) for b in backends]
+        results = [run(b, workdir, args.tries, args.gap) for b in backends]
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print("Password-reset requests, medians of interleaved tries (ms):\n")

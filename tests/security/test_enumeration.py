@@ -1,14 +1,17 @@
-"""3. Password-reset requests give nothing away in their answers (on a live server).
+"""3. Password-reset requests give nothing away in their answers: the same answer (on a
+live server) after the same statements (in process, both databases).
 
 Their time is measured, not asserted (a loaded machine would break any bound):
 `.venv/bin/python -m bench.reset_timing` (bench/reset_timing.py)."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 import pytest
 import requests
+from sqlalchemy import event
 
 from tests.conftest import make_database, start_live_server
 
@@ -59,9 +62,60 @@ def test_3_reset_requests_answer_alike_and_mail_only_the_right_pair(reset_server
     assert answers == {
         (kind, 202, '{"status":"accepted"}') for kind in ("unknown", "wrong", "match")
     }
-    with db.read() as s:
-        from libcli.server import mail
+    from libcli.server import mail
 
-        mailed = [m["to"] for m in mail.list_mail(s) if m["kind"] == "password_reset"]
+    deadline = time.monotonic() + 20  # the links are made once the answers have gone out
+    while True:
+        with db.read() as s:
+            mailed = [m["to"] for m in mail.list_mail(s) if m["kind"] == "password_reset"]
+        if len(mailed) >= len(cards) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert sorted(mailed) == sorted(f"p{card}@example.com" for card in cards)
     db.dispose()
+
+
+def _statements(db, run) -> list[str]:
+    """The SQL statements (with their parameters' names, not values) that `run` executes."""
+    seen: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        run()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    return seen
+
+
+def test_3_reset_requests_run_the_same_statements_before_answering(library):
+    """Unknown card, wrong address and the right pair do the same database work before
+    the answer; the lookup and the link come after it (the returned work). The right
+    pair's link and mail are then made by that work alone."""
+    from libcli.server.service import accounts
+
+    settings, db = library.settings, library.db
+    kinds = {
+        "unknown card": ("800000001", "hanako@example.com"),
+        "not a card": ("12345", "hanako@example.com"),
+        "wrong address": ("100000001", "someone.else@example.com"),
+        "right pair": ("100000001", "hanako@example.com"),
+    }
+    before, after = {}, {}
+    for kind, (card, email) in kinds.items():
+        work = []
+        before[kind] = _statements(
+            db,
+            lambda card=card, email=email, work=work: work.append(
+                accounts.request_password_reset(db, settings, card, email, client="192.0.2.1")
+            ),
+        )
+        assert not [m for m in library.mails() if m["kind"] == "password_reset"]
+        after[kind] = _statements(db, work[0])
+    assert before["unknown card"]  # the throttle's count: there is work to compare
+    assert all(statements == before["unknown card"] for statements in before.values())
+    assert len(after["right pair"]) > len(after["wrong address"])
+    mailed = [m["to"] for m in library.mails() if m["kind"] == "password_reset"]
+    assert mailed == ["hanako@example.com"]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import logging
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Connection, Row, bindparam, delete, select, update
@@ -16,6 +18,8 @@ from libcli.server.db.models import LoginSession, PasswordReset, Patron
 from libcli.server.db.session import Database
 from libcli.server.errors import LibraryError
 from libcli.server.settings import Settings
+
+log = logging.getLogger(__name__)
 
 CARD_RE = re.compile(r"[0-9]{9}", re.ASCII)
 MAX_FAILED_LOGINS = 10
@@ -299,16 +303,30 @@ def request_password_reset(
     *,
     client: str | None,
     now: dt.datetime | None = None,
-) -> None:
+) -> Callable[[], None]:
     """R17: card number + email address; a mail with a single-use URL when they match.
 
-    Counted per client address first (429 `rate_limited` past the limit). The caller
-    answers the same whether or not they matched; the mail is queued here and sent by
-    the deliverer."""
+    Only the per-address throttle runs here (429 `rate_limited` past the limit), the same
+    work whatever the card and the address. The rest (looking the card up and, when card
+    and address match, the link and its mail) is returned for the caller to run after it
+    has answered, on every path alike: the answer's time says nothing about the card or
+    the address (SECURITY.md §3). The mail is sent later by the deliverer."""
     now = now or settings.now()
     with db.write() as session:
         throttle.check_and_count_reset(session, settings, client, now)
-        _queue_reset_link(session, settings, card.strip(), email, now)
+    return functools.partial(_send_reset_link, db, settings, card.strip(), email, now)
+
+
+def _send_reset_link(
+    db: Database, settings: Settings, card: str, email: str, now: dt.datetime
+) -> None:
+    """The reset request's work after the answer: nobody waits for it, so a failure
+    (a busy database) is logged, and the patron asks again."""
+    try:
+        with db.write() as session:
+            _queue_reset_link(session, settings, card, email, now)
+    except Exception:
+        log.exception("a password-reset request was not completed")
 
 
 def _queue_reset_link(

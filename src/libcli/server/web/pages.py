@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -195,14 +195,16 @@ def forgot_submit(
     db: Db,
     settings: Config,
     client: ClientAddress,
+    after: BackgroundTasks,
     card: FormText = "",
     email: FormText = "",
     lang: FormText = "",
 ):
     lang = page_lang(request, lang)
-    # R17: the same answer whether or not the card and the address matched.
+    # R17: the same answer, after the same work, whether or not the card and the address
+    # matched; the lookup and the link run once the page has gone out.
     try:
-        accounts.request_password_reset(db, settings, card, email, client=client)
+        after.add_task(accounts.request_password_reset(db, settings, card, email, client=client))
     except LibraryError as refusal:
         return render(
             request,
