@@ -1,9 +1,10 @@
 """The small error hierarchy of the patron side, and the one-line message for each.
 
 Every error carries a machine `code` (the server's problem `code` when the server said
-no) and an exit code. The message is looked up by `code` in the patron's language and
-says what to do next; for a server code we do not know, the server's own
-`messages[lang]` is shown.
+no) and an exit code. A refusal of the server reads in the server's own words
+(`messages[lang]` of its answer, else `SERVER_WORDS`), followed by what to do next in
+libcli (`NEXT_STEPS`); a code we do not know shows the server's words alone. libcli's
+own errors are looked up in `MESSAGES`, in the patron's language.
 """
 
 from __future__ import annotations
@@ -13,43 +14,69 @@ from typing import Any
 from libcli.exit_codes import ExitCode
 from libcli.i18n import N_, _, current_lang
 
-#: One line per code, with what to do next. Placeholders are filled from the error's params.
-MESSAGES: dict[str, str] = {
-    # the server's problem codes (docs/api.md)
-    "auth_required": N_("You are not logged in, or your session has ended: run `libcli login`."),
-    "invalid_credentials": N_(
-        "The card number or password is wrong: check the 9 digits under the barcode of your card,"
-        " or run `libcli passwd --forgot` if you forgot the password."
-    ),
-    "wrong_password": N_(
-        "The current password is wrong: try again, or run `libcli passwd --forgot`."
-    ),
-    "not_found": N_(
-        "Not found: check the ID with `libcli search`, `libcli fav list` or `libcli status`."
-    ),
-    "invalid_request": N_("The server did not accept the request: {detail}"),
+#: The server's refusals (libcli.server.errors.MESSAGES) in the server's own words, so
+#: that a refusal reads the same in libcli, on the library's pages and in its mails. The
+#: server sends them in each problem's `messages`; these are for an answer that does not
+#: carry them (a skipped title carries only its code). tests/meta/test_wording.py keeps
+#: both sides identical in English and in Japanese.
+SERVER_WORDS: dict[str, str] = {
+    "auth_required": N_("Please log in."),
+    "invalid_credentials": N_("The card number or password is wrong."),
+    "wrong_password": N_("The current password is wrong."),
+    "not_found": N_("Not found."),
+    "invalid_request": N_("The request is not valid."),
     "weak_password": N_(
-        "The new password cannot be used: it needs at least 8 characters (spaces at either"
-        " end not counted), and not a common one or one containing your card number."
+        "This password cannot be used: use at least 8 characters, not counting spaces at"
+        " either end, and not a common password or one that contains your card number."
     ),
-    "invalid_token": N_(
-        "The password-reset link is unknown, already used or expired:"
-        " ask for a new one with `libcli passwd --forgot`."
-    ),
-    "email_required": N_(
-        "Contact by email and the confirmation mail need a registered email address:"
-        " run `libcli email set ADDRESS`, or choose another contact method."
-    ),
+    "invalid_token": N_("This link is invalid, expired or already used: please request a new one."),
+    "email_required": N_("Contact by email needs a registered email address."),
     "ready_cannot_cancel": N_(
-        "The reservation is ready for pickup (受取可) and can no longer be cancelled online:"
-        " phone the library at {phone}."
+        "A reservation ready for pickup cannot be cancelled online: please phone the library."
     ),
-    "rate_limited": N_("Too many attempts: wait {retry_after} seconds and try again."),
+    "rate_limited": N_("Too many attempts: please wait a while and try again."),
+    "unavailable": N_("The service is unavailable: please try again later."),
+    "busy": N_("The service is busy: please try again in a moment."),
+    "conflict": N_("Not possible in the current state."),
+    "not_a_book": N_("Only books can be reserved online: reserve magazines and AV at the counter."),
+    "on_shelf": N_("A copy is on the shelf: please come to the library and borrow it."),
+    "reference_only": N_("Reference only: please use it inside the library."),
+    "no_copies": N_("The library holds no copy of this title."),
+    "limit_reached": N_("You have reached the reservation limit."),
+    "already_reserved": N_("You already have a reservation for this title."),
+    "borrowed_by_you": N_("You are borrowing this title right now."),
+    "card_deactivated": N_("This library card is no longer in use: please ask at the counter."),
+    "already_cancelled": N_("This reservation is already cancelled."),
+    "overdue": N_("This loan is overdue: please return it to the library."),
+    "renewal_limit": N_("This loan has been renewed as often as the library allows."),
     "not_suspendable": N_(
-        "Only a waiting reservation can be suspended: this one is in transit or ready for pickup."
+        "Only a waiting reservation can be suspended: this one is in transit or ready."
     ),
-    "invalid_suspension": N_("Give a day after today and within a year: --until YYYY-MM-DD."),
-    "busy": N_("The library's server is busy: try again in a moment."),
+    "invalid_suspension": N_("Suspend until a day after today and within a year."),
+    "reserved_by_others": N_("Another patron is waiting for this title: it cannot be renewed."),
+}
+
+#: What to do next in libcli, said after the server's words for a refusal.
+NEXT_STEPS: dict[str, str] = {
+    "auth_required": N_("Run `libcli login` (your session may have ended)."),
+    "invalid_credentials": N_(
+        "Check the 9 digits under the barcode of your card, or run `libcli passwd --forgot`"
+        " if you forgot the password."
+    ),
+    "wrong_password": N_("Try again, or run `libcli passwd --forgot`."),
+    "not_found": N_("Check the ID with `libcli search`, `libcli fav list` or `libcli status`."),
+    "invalid_token": N_("Ask for a new link with `libcli passwd --forgot`."),
+    "email_required": N_("Run `libcli email set ADDRESS`, or choose another contact method."),
+    "ready_cannot_cancel": N_("The library's number: {phone}."),
+    "rate_limited": N_("Try again in {retry_after} seconds."),
+    "invalid_suspension": N_("Give the day as --until YYYY-MM-DD."),
+}
+
+#: One line per code of libcli's own, with what to do next. Placeholders are filled from
+#: the error's params.
+MESSAGES: dict[str, str] = {
+    # UsageProblem's default code
+    "invalid_request": N_("The server did not accept the request: {detail}"),
     # our own codes
     "server_error": N_("The library's server had a problem (HTTP {status}): try again later."),
     "unreachable": N_(
@@ -122,7 +149,6 @@ MESSAGES: dict[str, str] = {
         " (`libcli search 夏目漱石`)."
     ),
     "nothing_to_reserve": N_("Nothing to reserve: give TITLE_IDs or --favorites."),
-    "renew_what": N_("Give the BARCODEs of the loans to renew, or --all (not both)."),
     "options_conflict": N_("{first} cannot be used with {second}."),
     "option_needs": N_("{first} needs {second}."),
     "output_failed": N_("Cannot write the output to {output}: {reason}."),
@@ -215,11 +241,18 @@ class ApiError(LibcliError):
         super().__init__(code or "server_error", **params)
 
     def server_message(self) -> str | None:
+        return self._servers_words() or self._servers_detail()
+
+    def _servers_words(self) -> str | None:
+        """The refusal in the patron's language, as the server said it (`messages`)."""
         messages = self.problem.get("messages")
         if isinstance(messages, dict):
             text = messages.get(current_lang()) or messages.get("en")
             if isinstance(text, str) and text:
                 return text
+        return None
+
+    def _servers_detail(self) -> str | None:
         for key in ("detail", "title"):
             text = self.problem.get(key)
             if isinstance(text, str) and text:
@@ -227,20 +260,28 @@ class ApiError(LibcliError):
         return None
 
     def message(self) -> str:
-        if self.code in ("invalid_request", "weak_password"):
-            # The server knows which field was wrong and which password rule it applies;
-            # its own words say it best.
-            return self.server_message() or super().message()
-        if self.code not in MESSAGES:
-            if self.status >= 500 and self.code != "unavailable":
-                # Not "busy": the server failed; its own words would not say what to do.
-                return _format(_(MESSAGES["server_error"]), self.params)
-            return self.server_message() or _format(_(MESSAGES["server_error"]), self.params)
-        if self.code == "ready_cannot_cancel" and not self.params.get("phone"):
-            self.params["phone"] = _("the number printed on your card")
-        if self.code == "rate_limited" and not self.params.get("retry_after"):
-            self.params["retry_after"] = 60
-        return super().message()
+        if self.code in SERVER_WORDS:
+            # The server's words (those of its pages and mails; for `invalid_request`,
+            # which field was wrong and how), then libcli's next step.
+            words = self._servers_words() or _(SERVER_WORDS[self.code])
+            step = NEXT_STEPS.get(self.code)
+            if step is None:
+                return words
+            return _("{refusal} {next_step}").format(
+                refusal=words, next_step=_format(_(step), self._step_params())
+            )
+        if self.status >= 500:
+            # Not "busy": the server failed; its own words would not say what to do.
+            return _format(_(MESSAGES["server_error"]), self.params)
+        return self.server_message() or _format(_(MESSAGES["server_error"]), self.params)
+
+    def _step_params(self) -> dict[str, Any]:
+        params = dict(self.params)
+        if not params.get("phone"):
+            params["phone"] = _("the number printed on your card")
+        if not params.get("retry_after"):
+            params["retry_after"] = 60
+        return params
 
 
 class AuthError(ApiError):
@@ -278,8 +319,6 @@ CODE_CLASSES: dict[str, type[ApiError]] = {
     "already_reserved": RefusedError,
     "limit_reached": RefusedError,
     "rate_limited": RefusedError,
-    "not_suspendable": RefusedError,
-    "invalid_suspension": InvalidRequestError,
     "busy": ServerError,
 }
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from libcli.errors import SERVER_WORDS
 from libcli.i18n import N_, _, current_lang
 
 #: Hachinohe's service points (八戸市立図書館, 南郷図書館, 図書情報センター): used only until
@@ -74,23 +75,6 @@ RESERVATION_STATES: dict[str, str] = {
     "waiting": N_("waiting"),
     "in_transit": N_("in transit"),
     "ready": N_("ready for pickup"),
-}
-
-#: The server's per-title reason codes, as the patron reads them.
-REASONS: dict[str, str] = {
-    "not_a_book": N_("not a book: magazines and AV are reserved at the counter"),
-    "on_shelf": N_("available on the shelf: come to the library and borrow it"),
-    "reference_only": N_("reference only: use it inside the library"),
-    "no_copies": N_("the library holds no copy"),
-    "limit_reached": N_("reservation limit reached: cancel one or wait for a pickup"),
-    "already_reserved": N_("you have already reserved this title"),
-    "borrowed_by_you": N_("you are borrowing this title now"),
-    "not_found": N_("no such title"),
-    "ready_cannot_cancel": N_("ready for pickup: phone the library to cancel"),
-    "not_cancellable": N_("this reservation cannot be cancelled"),
-    "overdue": N_("overdue: please return it to the library"),
-    "renewal_limit": N_("renewed as often as the library allows"),
-    "reserved_by_others": N_("another patron is waiting for this title"),
 }
 
 
@@ -223,4 +207,5 @@ def label(table: dict, code: object) -> str:
 
 
 def reason_text(reason: str | None) -> str:
-    return label(REASONS, reason) if reason else ""
+    """Why the server did not take a title, in its own words (those of its pages)."""
+    return label(SERVER_WORDS, reason) if reason else ""

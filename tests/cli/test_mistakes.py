@@ -524,7 +524,7 @@ def test_the_preview_applies_the_reservation_limit_before_asking(library, tmp_pa
     done = libcli("reserve", *titles, "--pickup", "main", "--contact", "phone", env=env)
     assert done.returncode == 2  # no terminal, no --yes: nothing reserved
     assert "--yes" in one_line_error(done, after_preview=True)
-    assert done.stderr.count("reservation limit reached") == 2, done.stderr
+    assert done.stderr.count("You have reached the reservation limit.") == 2, done.stderr
     assert "Reserve 10 title(s)?" not in done.stderr
     status = json.loads(libcli("status", "--json", env=env).stdout)
     assert status["reservations"] == []

@@ -32,10 +32,10 @@ def test_demo_script_runs_a_patron_session_against_the_demo_library():
     # own reason: on the shelf (R8), reference only, a magazine (R4).
     reserved = re.search(r"^(\d+)\tT0008\t津軽\treserved \(queue position 1\)$", out, re.M)
     assert reserved, out
-    refused = re.findall(r"^-\t(\w+)\t.*\tnot reserved: (.+)$", out, re.M)
+    refused = re.findall(r"^-\t(\w+)\t.*\tNot reserved\. (.+)$", out, re.M)
     assert [code for code, _reason in refused] == ["T0001", "T0048", "M0002"], out
     assert len({reason for _code, reason in refused}) == 3
-    assert "available on the shelf" in refused[0][1]
+    assert "A copy is on the shelf" in refused[0][1]
     assert "\n(exit 5)\n" in out  # exit_codes.REFUSED: some titles were refused
     assert f"Cancelled reservation {reserved.group(1)}." in out
     assert "Traceback" not in out + result.stderr

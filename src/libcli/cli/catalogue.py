@@ -19,7 +19,7 @@ def verdict_cell(item: dict[str, Any]) -> str:
 
     if item.get("reservable"):
         return _("can be reserved")
-    return Refused(_("cannot be reserved: {reason}").format(reason=reason_text(item.get("reason"))))
+    return Refused(_("Cannot be reserved. {reason}").format(reason=reason_text(item.get("reason"))))
 
 
 def total_text(total: int, exact: bool) -> str:

@@ -183,7 +183,7 @@ def reserve(
                 "-",
                 s["id"],
                 s.get("title") or "",
-                Refused(_("not reserved: {reason}").format(reason=reason_text(s.get("reason")))),
+                Refused(_("Not reserved. {reason}").format(reason=reason_text(s.get("reason")))),
             )
             for s in skipped
         ]
