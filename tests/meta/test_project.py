@@ -109,3 +109,18 @@ def test_migrations_match_the_models(tmp_path):
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_nothing_shipped_or_documented_points_outside_the_project():
+    """The project stands alone: a clone has no ../shared (tests and benches may read
+    data from there and skip when it is absent)."""
+    places = [ROOT / "README.md", ROOT / "SECURITY.md", ROOT / "pyproject.toml"]
+    for folder in ("docs", "src", "man", "completions"):
+        places += [p for p in (ROOT / folder).rglob("*") if p.is_file() and p.suffix != ".mo"]
+    assert len(places) > 50
+    pointing = [
+        str(p.relative_to(ROOT))
+        for p in places
+        if re.search(r"\.\./shared|shared/(data|seed|docs)", p.read_text("utf-8", "replace"))
+    ]
+    assert pointing == []
