@@ -43,6 +43,7 @@ from libcli.server import emails
 from libcli.server.db.models import Mail
 from libcli.server.db.session import Database
 from libcli.server.i18n import LANGUAGES, N_, _
+from libcli.server.profile import contact_name
 from libcli.server.settings import Settings
 
 QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
@@ -68,13 +69,6 @@ SUBJECTS = {
     "email_changed_notice": N_("Your email address was changed"),
     "password_reset": N_("Resetting your password"),  # R17
     "password_changed": N_("Your password was changed"),
-}
-CONTACT_NAMES = {  # R13
-    "phone": N_("Phone call"),
-    "email": N_("Email"),
-    "ring": N_("Ring only (a missed call, no need to call back)"),
-    "voicemail": N_("Voicemail message"),
-    "none": N_("No contact (please check your usage status)"),
 }
 _WEEKDAYS_JA = "月火水木金土日"
 
@@ -124,7 +118,7 @@ def _context(settings: Settings, kind: str, lang: str, context: dict) -> dict:
         point = profile.point(context["pickup"])
         values["point"] = point.name_ja if lang == "ja" else point.name_en
     if "contact" in context:
-        values["contact"] = _(CONTACT_NAMES[context["contact"]], lang)
+        values["contact"] = contact_name(context["contact"], lang)
     if kind == "password_reset":
         token = urllib.parse.quote(context["token"], safe="")
         values["url"] = f"{settings.public_url}/reset?token={token}"  # R17

@@ -9,10 +9,25 @@ from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from libcli.server.i18n import N_, _
+
 #: The contact methods the service knows how to carry out (R13); a profile offers some or all.
 CONTACT_METHODS = ("phone", "email", "ring", "voicemail", "none")
+#: Their names, as the pages and the mails give them (translated with `libcli.server.i18n._`).
+CONTACT_NAMES = {
+    "phone": N_("Phone call"),
+    "email": N_("Email"),
+    "ring": N_("Ring only"),
+    "voicemail": N_("Voicemail"),
+    "none": N_("No contact"),
+}
 #: The material types of the catalogue (the importers map records to these).
 MATERIAL_TYPES = ("book", "magazine", "av")
+
+
+def contact_name(code: str, lang: str) -> str:
+    """A contact method's name in `lang` (the code itself when unknown)."""
+    return _(CONTACT_NAMES[code], lang) if code in CONTACT_NAMES else code
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 from libcli.server.api.deps import ClientAddress, Config, Db
 from libcli.server.errors import LibraryError, message
 from libcli.server.i18n import N_, _
+from libcli.server.profile import contact_name
 from libcli.server.rules.holds import can_cancel_online
 from libcli.server.service import accounts, reservations
 from libcli.server.settings import Settings
@@ -27,7 +28,6 @@ from libcli.server.web.texts import (
     DEFAULT_LANG,
     STATE_NAMES,
     SWITCH_TO,
-    contact_name,
     date_text,
     pick_lang,
 )
@@ -259,7 +259,7 @@ def _reservation_view(r: dict, lang: str, settings: Settings) -> dict:
         **r,
         "state_text": state,
         "pickup_name": pickup,
-        "contact_name": contact_name(lang, r["contact"]),
+        "contact_name": contact_name(r["contact"], lang),
         "can_cancel": can_cancel_online(status),  # R12
     }
 

@@ -1,5 +1,5 @@
 """What the patron pages need besides their words: the language choice, the names of
-statuses and contact methods, dates as a patron reads them.
+statuses, dates as a patron reads them (contact methods: `profile.contact_name`).
 
 The pages' words are English source strings in the templates (`_("...")`) and in
 pages.py, translated by gettext (`libcli.server.i18n`, the `libcli_server` catalogue);
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from libcli.server.i18n import N_, _
+from libcli.server.i18n import N_
 
 LANGS = ("ja", "en")
 DEFAULT_LANG = "ja"
@@ -25,23 +25,11 @@ STATE_NAMES = {  # a reservation's status as the pages name it
     "ready": N_("Ready for pickup"),
 }
 
-CONTACT_NAMES = {  # R13
-    "phone": N_("Phone call"),
-    "email": N_("Email"),
-    "ring": N_("Ring only"),
-    "voicemail": N_("Voicemail"),
-    "none": N_("No contact"),
-}
-
 
 def pick_lang(value: str | None) -> str | None:
     """A supported language from a query or cookie value, or None."""
     value = (value or "").strip().lower()[:8]
     return value if value in LANGS else None
-
-
-def contact_name(lang: str, code: str) -> str:
-    return _(CONTACT_NAMES[code], lang) if code in CONTACT_NAMES else code
 
 
 def date_text(lang: str, day: dt.date | str | None) -> str:
