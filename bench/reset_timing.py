@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tries", type=int, default=100, help="requests of each kind")
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument(
-        "--gap", type=float, default=0.05, help="seconds between requests (default 0.05)"
+        "--gap", type=float, default=0.2, help="seconds between requests (default 0.2)"
     )
     args = parser.parse_args(argv)
     backends = args.backends.split(",")
