@@ -214,6 +214,7 @@ class LibraryClient:
         params: dict[str, Any] | None = None,
         auth: bool = True,
         optional_auth: bool = False,
+        raw: bool = False,
     ) -> Any:
         url = self.base_url + API_PREFIX + path
         headers = {"Accept-Language": self.lang}
@@ -260,6 +261,8 @@ class LibraryClient:
                     on_slow=self.on_slow,
                 )._request(method, path, json=json, params=params, auth=False)
             raise error
+        if raw:  # a file (not JSON): the caller checks what it got
+            return resp.content
         if resp.status_code == 204 or not resp.content:
             return None
         body = _json_or_none(resp)
@@ -379,6 +382,27 @@ class LibraryClient:
         """Renew the loans of these copies (every loan when None)."""
         body = {"all": True} if barcodes is None else {"barcodes": list(barcodes)}
         return self._request("POST", "/loans/renewals", json=body)
+
+    def calendar(self) -> tuple[bytes, int]:
+        """The patron's dates as the server's iCalendar file, and how many events it has;
+        an answer that is not a calendar is `bad_response` (never written to a file)."""
+        import icalendar
+
+        data = self._request("GET", "/me/calendar.ics", raw=True)
+        try:
+            events = icalendar.Calendar.from_ical(data).walk("VEVENT")
+        except ValueError as exc:
+            raise ServerError("bad_response", status=self.last_status, url=self.base_url) from exc
+        return data, len(events)
+
+    def calendar_subscribe(self) -> str:
+        return (self._request("POST", "/me/calendar/feed") or {}).get("url") or ""
+
+    def calendar_revoke(self) -> bool:
+        return bool((self._request("DELETE", "/me/calendar/feed") or {}).get("revoked"))
+
+    def set_reminders(self, on: bool) -> dict[str, Any]:
+        return self._request("PUT", "/me/reminders", json={"reminders": on})
 
 
 def _seg(value: object) -> str:

@@ -244,7 +244,12 @@ def test_r14_ready_hold_kept_ten_open_days_and_expires_on_the_eleventh(library):
     kept = run_daily(library.db, library.settings, last_day)
     assert kept["expired"] == 0
     gone = run_daily(library.db, library.settings, last_day + day)
-    assert gone == {"date": (last_day + day).isoformat(), "expired": 1, "promoted": 1}
+    assert gone == {
+        "date": (last_day + day).isoformat(),
+        "expired": 1,
+        "promoted": 1,
+        "reminded": 0,
+    }
     assert library.status(first)["reservations"] == []
     nxt = library.status(second)["reservations"][0]
     assert nxt["status"] == "ready" and nxt["pickup_deadline"] is None  # phone: not yet called

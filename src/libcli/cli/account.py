@@ -1,4 +1,5 @@
-"""Account commands: password change (R16), forgotten password (R17), email address (R15)."""
+"""Account commands: password change (R16), forgotten password (R17), email address (R15),
+reminder mails."""
 
 from __future__ import annotations
 
@@ -161,3 +162,27 @@ def email_set(app, address: str, password_stdin: bool) -> None:
             email=(me or {}).get("email") or address
         )
     )
+
+
+@email.command("reminders")
+@click.argument("switch", type=click.Choice(["on", "off"]))
+@pass_app
+def email_reminders(app, switch: str) -> None:
+    """Turn reminder mails on or off: before a due date and on the first overdue day.
+
+    The library mails a few days before a loan is due (how many is its setting), and
+    once when it is overdue; each at most once per loan and due date.
+    """
+    from libcli.output import say, warn
+
+    answer = app.client().set_reminders(switch == "on")
+    if not answer.get("reminders"):
+        say(_("Reminder mails are off."))
+        return
+    say(
+        _(
+            "Reminder mails are on: {days} days before a due date, and when a loan is overdue."
+        ).format(days=answer.get("days"))
+    )
+    if not answer.get("email"):
+        warn(_("No email address is registered yet: set one with `libcli email set ADDRESS`."))

@@ -79,6 +79,11 @@ SUBCOMMANDS = (
         N_("Renew loans (延長), named by the barcode of the copy in hand."),
     ),
     (
+        "calendar",
+        "libcli.cli.calendar:calendar",
+        N_("Your due dates and pickup deadlines as a calendar (.ics)."),
+    ),
+    (
         "passwd",
         "libcli.cli.account:passwd",
         N_("Change your password, or reset a forgotten one."),

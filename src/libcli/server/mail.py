@@ -69,6 +69,8 @@ SUBJECTS = {
     "email_changed_notice": N_("Your email address was changed"),
     "password_reset": N_("Resetting your password"),  # R17
     "password_changed": N_("Your password was changed"),
+    "due_reminder": N_("Your loans are due soon"),  # reminders, opt-in
+    "overdue_notice": N_("Your loans are overdue"),
 }
 _WEEKDAYS_JA = "月火水木金土日"
 
@@ -132,6 +134,8 @@ _REQUIRED = {
     "email_changed_notice": {"patron_name", "email"},
     "password_reset": {"patron_name", "token", "expires_minutes"},
     "password_changed": {"patron_name"},
+    "due_reminder": {"patron_name", "items"},
+    "overdue_notice": {"patron_name", "items"},
 }
 
 

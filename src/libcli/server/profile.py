@@ -59,6 +59,7 @@ class LibraryProfile:
     points: tuple[ServicePoint, ...]
     contact_methods: tuple[str, ...] = CONTACT_METHODS
     renewals: int = 1  # how many times a loan may be renewed (延長)
+    reminder_days: int = 2  # a reminder mail this many days before a due date
 
     @property
     def point_codes(self) -> tuple[str, ...]:
@@ -110,6 +111,7 @@ def load_profile(path: str | Path | None = None) -> LibraryProfile:
         online_types=online_types,
         loan_days=int(rules.get("loan_days", 14)),
         timezone=lib.get("timezone", "Asia/Tokyo"),
+        reminder_days=int(rules.get("reminder_days", 2)),
         points=tuple(
             ServicePoint(
                 p["code"], p["name_ja"], p["name_en"], tuple(map(str, p.get("short_names", ())))

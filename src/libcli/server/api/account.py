@@ -1,4 +1,4 @@
-"""The patron's own settings: who am I, password (R16), email address (R15)."""
+"""The patron's own settings: who am I, password (R16), email address (R15), reminders."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 
 from libcli.server.api import schemas
 from libcli.server.api.deps import ClientAddress, Config, CurrentPatron, Db
-from libcli.server.service import accounts
+from libcli.server.service import accounts, reminders
 
 router = APIRouter(tags=["account"])
 
@@ -53,3 +53,10 @@ def change_email(
         db, settings, caller.card, body.email, body.current_password, client=client
     )
     return {"card": patron.card, "name": patron.name, "email": patron.email, "phone": patron.phone}
+
+
+@router.put("/me/reminders", response_model=schemas.RemindersOut)
+def set_reminders(body: schemas.RemindersChange, caller: CurrentPatron, db: Db, settings: Config):
+    """Opt in to (or out of) reminder mails before a due date and on the first overdue day."""
+    with db.write() as session:
+        return reminders.set_reminders(session, settings, caller.card, body.reminders)

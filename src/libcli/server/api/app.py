@@ -9,6 +9,7 @@ from libcli.server import logs, web
 from libcli.server.api import (
     account,
     auth,
+    calendar,
     catalog,
     favorites,
     loans,
@@ -42,6 +43,7 @@ ROUTE_PROBLEMS = {
     reservations: _problems(401, 404, 409),
     loans: _problems(401),
     suspension: _problems(401, 404, 409),
+    calendar: _problems(401, 404),
 }
 
 

@@ -221,3 +221,21 @@ class Problem(BaseModel):
     retry_after: int | None = None  # rate_limited, busy (also the Retry-After header)
     phone: str | None = None  # ready_cannot_cancel
     errors: list[dict] | None = None  # invalid_request
+
+
+class CalendarFeedOut(BaseModel):
+    url: str  # the secret feed URL: whoever holds it reads the patron's dates
+
+
+class CalendarFeedRevoked(BaseModel):
+    revoked: bool  # False: there was no feed
+
+
+class RemindersChange(Strict):
+    reminders: bool
+
+
+class RemindersOut(BaseModel):
+    reminders: bool
+    days: int  # the reminder comes this many days before a due date
+    email: str | None

@@ -319,11 +319,13 @@ def _nothing():
 @command(main, "run-daily")
 @click.option("--date", type=DATE, help="The day to run for (default: today).")
 def run_daily(ctx: Context, date) -> None:
-    """R14 expiry of uncollected holds, then the next in each queue; idempotent."""
+    """R14 expiry of uncollected holds, then the next in each queue, then reminder mails;
+    idempotent."""
     from libcli.server.service.daily import run_daily as job
 
     result = job(ctx.db, ctx.settings, ctx.today(date))
     click.echo(f"{result['date']}: {result['expired']} expired, {result['promoted']} promoted")
+    click.echo(f"{result['reminded']} patrons reminded of due dates")
     from libcli.server.console.holds import report_awaiting_contact
 
     report_awaiting_contact(ctx)

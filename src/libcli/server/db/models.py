@@ -60,6 +60,8 @@ class Patron(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     #: set by `patron deactivate`: the card can no longer log in or reserve
     deactivated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: opted in to due-date reminder mails (`libcli email reminders on`)
+    reminders: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class LoginSession(Base):
@@ -72,6 +74,19 @@ class LoginSession(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class CalendarFeed(Base):
+    """A patron's calendar feed (/api/v1/calendar/SECRET.ics): the secret is stored only as
+    its SHA-256, one feed per card; a password change or reset ends it."""
+
+    __tablename__ = "calendar_feed"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    card: Mapped[str] = mapped_column(
+        ForeignKey("patron.card", ondelete="CASCADE"), unique=True, index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class PasswordReset(Base):
@@ -161,6 +176,10 @@ class Loan(Base):
     due_on: Mapped[dt.date] = mapped_column(Date)
     returned_on: Mapped[dt.date | None] = mapped_column(Date)
     renewals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 延長
+    # The due date a reminder mail was queued for, and the one an overdue mail was:
+    # each is sent at most once per loan and due date (service/reminders.py).
+    reminded_due_on: Mapped[dt.date | None] = mapped_column(Date)
+    overdue_mailed_on: Mapped[dt.date | None] = mapped_column(Date)
 
     __table_args__ = (
         Index(

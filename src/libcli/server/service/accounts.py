@@ -17,6 +17,7 @@ from libcli.server import emails, logs, mail, security, throttle
 from libcli.server.db.models import LoginSession, PasswordReset, Patron
 from libcli.server.db.session import Database
 from libcli.server.errors import LibraryError
+from libcli.server.service import calendar_feed
 from libcli.server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,7 @@ def issue_password(
     patron.locked_until = None
     _end_sessions(session, card)
     _end_reset_links(session, card, settings.now())
+    calendar_feed.end_feed(session, card)
     logs.security_event(settings, "password_issued", card=card)
     return password
 
@@ -277,8 +279,9 @@ def change_password(
     keep_session: str | None = None,
     client: str | None = None,
 ) -> None:
-    """R16: the logged-in patron sets a new password; every other session and every
-    outstanding reset link ends. A wrong current password counts like a failed login."""
+    """R16: the logged-in patron sets a new password; every other session, every
+    outstanding reset link and the calendar feed end. A wrong current password counts
+    like a failed login."""
     if problem := security.password_problem(new, card):
         raise LibraryError(problem)
     new_hash = security.hash_password(new)  # before the write lock, like the check
@@ -288,6 +291,7 @@ def change_password(
         patron.password_hash = new_hash
         _end_sessions(session, card, keep=keep_session)
         _end_reset_links(session, card, now)
+        calendar_feed.end_feed(session, card)
         if patron.email:
             mail.queue(
                 session, settings, to=patron.email, kind="password_changed", patron_name=patron.name
@@ -390,8 +394,8 @@ def reset_link_state(db: Database, token: str, now: dt.datetime) -> str:
 def reset_password(
     db: Database, settings: Settings, token: str, new: str, now: dt.datetime | None = None
 ) -> Patron:
-    """R17: the mailed token sets a new password once; every session of the patron and
-    every other reset link of the card ends."""
+    """R17: the mailed token sets a new password once; every session of the patron, every
+    other reset link of the card and its calendar feed end."""
     now = now or settings.now()
     token_hash = security.token_hash(token or "")
     with db.read() as session:
@@ -415,6 +419,7 @@ def reset_password(
         patron.locked_until = None
         _end_sessions(session, card)
         _end_reset_links(session, card, now)
+        calendar_feed.end_feed(session, card)
     logs.security_event(settings, "password_reset", card=card)
     return patron
 

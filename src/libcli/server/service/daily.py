@@ -1,4 +1,4 @@
-"""The daily hold-shelf job: R14 expiry, then the next in each queue (R22)."""
+"""The daily job: R14 expiry, then the next in each queue (R22), then reminder mails."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy import select, text, update
 from libcli.server.db.models import Reservation
 from libcli.server.db.session import Database
 from libcli.server.rules.holds import expired
-from libcli.server.service import holds, suspension
+from libcli.server.service import holds, reminders, suspension
 from libcli.server.settings import Settings
 
 _ADVISORY_LOCK = 0x11B_C11  # one run-daily batch at a time across every server
@@ -52,7 +52,21 @@ def run_daily(
         if db.is_sqlite and count == batch:  # a full batch: more may follow
             time.sleep(max(SQLITE_PAUSE_S, time.monotonic() - started))
     total_promoted += _serve_suspensions_ending(db, settings, today)
-    return {"date": today.isoformat(), "expired": total_expired, "promoted": total_promoted}
+    reminded = 0  # then the reminder mails, in batches of patrons the same way
+    while True:
+        started = time.monotonic()
+        count = reminders.queue_batch(db, settings, today, batch)
+        if not count:
+            break
+        reminded += count
+        if db.is_sqlite and count == batch:
+            time.sleep(max(SQLITE_PAUSE_S, time.monotonic() - started))
+    return {
+        "date": today.isoformat(),
+        "expired": total_expired,
+        "promoted": total_promoted,
+        "reminded": reminded,
+    }
 
 
 def _expire_batch(db: Database, settings: Settings, today: dt.date, size: int) -> tuple[int, int]:
