@@ -18,23 +18,9 @@ from sqlalchemy.sql import ColumnElement
 DUE_SOON, OVERDUE = "due_reminder", "overdue_notice"  # the mail kinds
 
 
-def reminder(
-    due_on: dt.date,
-    today: dt.date,
-    days: int,
-    reminded_due_on: dt.date | None,
-    overdue_mailed_on: dt.date | None,
-) -> str | None:
-    """Which mail a loan's patron gets today: DUE_SOON, OVERDUE or None."""
-    if due_on - dt.timedelta(days=days) <= today <= due_on and reminded_due_on != due_on:
-        return DUE_SOON
-    if today > due_on and overdue_mailed_on != due_on:
-        return OVERDUE
-    return None
-
-
-# The same rule as SQL over the loan's columns, for the daily job's set-based selection.
+# The rule as SQL over the loan's columns: the daily job selects and marks loans by set.
 def due_soon_sql(due_on, reminded_due_on, today: dt.date, days: int) -> ColumnElement[bool]:
+    """Due within `days` days (the due day included) and not yet reminded for this date."""
     return and_(
         due_on >= today,
         due_on <= today + dt.timedelta(days=days),
@@ -43,4 +29,5 @@ def due_soon_sql(due_on, reminded_due_on, today: dt.date, days: int) -> ColumnEl
 
 
 def overdue_sql(due_on, overdue_mailed_on, today: dt.date) -> ColumnElement[bool]:
+    """Past its due date and not yet mailed as overdue for this date."""
     return and_(due_on < today, or_(overdue_mailed_on.is_(None), overdue_mailed_on != due_on))
