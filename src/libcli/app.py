@@ -154,6 +154,25 @@ class App:
             self.library = fresh
         return self.library
 
+    # -- a family's cards -----------------------------------------------------------------
+
+    def family(self) -> list[App]:
+        """One `App` per profile of the config file that names a card (a family's cards,
+        `--all-profiles`), with this run's flags; each uses its own stored token."""
+        from libcli.config import profile_names
+
+        apps = []
+        for name in profile_names():
+            other = App(
+                profile=name,
+                overrides=self.settings.overrides,
+                insecure=self.insecure,
+                debug=self.debug,
+            )
+            if other.card:
+                apps.append(other)
+        return apps
+
     # -- the completion cache ----------------------------------------------------------
 
     def remember(self, **sections: list[dict[str, Any]]) -> None:

@@ -404,6 +404,11 @@ class LibraryClient:
     def set_reminders(self, on: bool) -> dict[str, Any]:
         return self._request("PUT", "/me/reminders", json={"reminders": on})
 
+    def events(self, *, due_within: int = 2) -> list[dict[str, Any]]:
+        """Holds ready or recently expired, loans due within `due_within` days or overdue."""
+        answer = self._request("GET", "/me/events", params={"due_within": due_within})
+        return (answer or {}).get("events", [])
+
 
 def _seg(value: object) -> str:
     return quote(str(value), safe="")

@@ -159,6 +159,33 @@ RENEW = View(
         "skipped": Record(("barcode", "title", "reason")),
     },
 )
+#: `status --all-profiles`: one record per card of the family.
+STATUS_ALL = View(
+    "status --all-profiles",
+    many=Record(
+        ("profile", "card", "loans", "reservations"),
+        lists={"loans": LOAN, "reservations": RESERVATION},
+    ),
+)
+#: `news`: what changed since the last run; `kind` is hold_ready, hold_expired, due_soon or
+#: overdue; `date` is the pickup deadline, the day the hold was cancelled, or the due date.
+NEWS = View(
+    "news",
+    many=Record(
+        (
+            "profile",
+            "card",
+            "kind",
+            "title",
+            "date",
+            "id",
+            "reservation_id",
+            "pickup",
+            "pickup_deadline",
+            "barcode",
+        )
+    ),
+)
 
 
 def config_list() -> View:
@@ -170,7 +197,19 @@ def config_list() -> View:
 
 
 def all_views() -> list[View]:
-    return [WHOAMI, SEARCH, SHOW, FAV_LIST, RESERVE, STATUS, CANCEL, RENEW, config_list()]
+    return [
+        WHOAMI,
+        SEARCH,
+        SHOW,
+        FAV_LIST,
+        RESERVE,
+        STATUS,
+        STATUS_ALL,
+        CANCEL,
+        RENEW,
+        NEWS,
+        config_list(),
+    ]
 
 
 def _described(record: Record, key: str) -> str:

@@ -84,6 +84,11 @@ SUBCOMMANDS = (
         N_("Your due dates and pickup deadlines as a calendar (.ics)."),
     ),
     (
+        "news",
+        "libcli.cli.news:news",
+        N_("Tell what changed since you last asked: holds ready or expired, loans due or overdue."),
+    ),
+    (
         "passwd",
         "libcli.cli.account:passwd",
         N_("Change your password, or reset a forgotten one."),

@@ -21,6 +21,7 @@ from libcli.cli.base import (
     pass_app,
     yes_option,
 )
+from libcli.cli.news import all_profiles_option, each_profile
 from libcli.i18n import _
 
 
@@ -81,6 +82,12 @@ def _choose(app, key: str, value: Any, option_name: str, param_type: Any, yes: b
     default=None,
     help="Send a confirmation mail (default: the config file, else no).",
 )
+@option(
+    "--fill",
+    is_flag=True,
+    help="For cron: reserve what can be reserved now, in list order up to the limit, without"
+    " questions; refusals (the limit, a title on the shelf) are expected and exit 0.",
+)
 @yes_option
 @json_output(views.RESERVE)
 @pass_app
@@ -92,6 +99,7 @@ def reserve(
     pickup: str | None,
     contact: str | None,
     email_confirmation: bool | None,
+    fill: bool,
     yes: bool,
 ) -> None:
     """Reserve titles for pickup at a service point.
@@ -101,6 +109,10 @@ def reserve(
     contact method and confirmation mail are shown and you confirm (--yes skips the
     question; without a terminal --yes is required). Exits with 5 when any title was
     not reserved.
+
+    With --fill (for cron: `reserve --favorites --fill` as slots free up) nothing is asked,
+    only what was reserved is printed (refusals are listed by --json), and refusals exit 0:
+    only an error exits non-zero.
     """
     from libcli.cli.catalogue import verdict_cell
     from libcli.errors import NotFoundError, UsageProblem
@@ -120,16 +132,18 @@ def reserve(
             candidates.append(client.title(title_id))
         except NotFoundError:
             candidates.append({"id": title_id, "reservable": False, "reason": "not_found"})
-    if not candidates:
+    if not candidates and not fill:
         raise UsageProblem("nothing_to_reserve")
+    yes = yes or fill
     _apply_limit(client, candidates)
 
     preview_err = out.json or not stdout_is_tty()  # keep stdout for the results
-    table(
-        [_("ID"), LongText(_("Title")), LongText(_("Online"))],
-        [(c.get("id"), c.get("title") or "", verdict_cell(c)) for c in candidates],
-        err=preview_err,
-    )
+    if not fill:
+        table(
+            [_("ID"), LongText(_("Title")), LongText(_("Online"))],
+            [(c.get("id"), c.get("title") or "", verdict_cell(c)) for c in candidates],
+            err=preview_err,
+        )
     wanted = [c for c in candidates if c.get("reservable")]
     skipped = [
         {"id": c.get("id"), "title": c.get("title"), "reason": c.get("reason")}
@@ -143,14 +157,15 @@ def reserve(
         contact = _choose(app, "contact", contact, "--contact", CONTACT, yes)
         if email_confirmation is None:
             email_confirmation = _ask_confirmation_mail(app, yes)
-        say(
-            _("Pickup: {pickup}   Contact: {contact}   Confirmation mail: {mail}").format(
-                pickup=app.library.point_name(pickup),
-                contact=label(CONTACT_METHODS, contact),
-                mail=_("yes") if email_confirmation else _("no"),
-            ),
-            err=preview_err,
-        )
+        if not fill:
+            say(
+                _("Pickup: {pickup}   Contact: {contact}   Confirmation mail: {mail}").format(
+                    pickup=app.library.point_name(pickup),
+                    contact=label(CONTACT_METHODS, contact),
+                    mail=_("yes") if email_confirmation else _("no"),
+                ),
+                err=preview_err,
+            )
         if not confirm(_("Reserve {count} title(s)?").format(count=len(wanted)), yes=yes):
             say(_("Nothing was reserved."), err=True)
             return
@@ -167,6 +182,15 @@ def reserve(
 
     if out.json:
         out.emit({"reserved": reserved, "skipped": skipped})
+    elif fill:
+        if reserved:
+            table(
+                [_("Reservation"), _("ID"), LongText(_("Title")), LongText(_("Result"))],
+                [
+                    (r["reservation_id"], r["id"], r.get("title") or "", _("reserved"))
+                    for r in reserved
+                ],
+            )
     else:
         rows = [
             (
@@ -188,7 +212,7 @@ def reserve(
             for s in skipped
         ]
         table([_("Reservation"), _("ID"), LongText(_("Title")), LongText(_("Result"))], rows)
-    exit_with(ExitCode.REFUSED if skipped else ExitCode.OK)
+    exit_with(ExitCode.REFUSED if skipped and not fill else ExitCode.OK)
 
 
 def _apply_limit(client, candidates: list[dict[str, Any]]) -> None:
@@ -247,17 +271,54 @@ def _reservation_state(r: dict[str, Any]) -> str:
 
 
 @command()
+@all_profiles_option
 @json_output(views.STATUS)
 @pass_app
-def status(app, out) -> None:
+def status(app, out, all_profiles: bool) -> None:
     """Show your loans (with due dates) and reservations (利用状況参照).
 
     A waiting reservation shows its place in the queue; a ready one (受取可) the last day
-    to collect it at the pickup point.
+    to collect it at the pickup point. With --all-profiles, every card of the family in
+    one view, grouped by card (`--json`: a list of {"profile", "card", "loans",
+    "reservations"}).
     """
+    from libcli.exit_codes import ExitCode
+    from libcli.output import emit_json, say, stdout_is_tty
+
+    cards: list[dict[str, Any]] = []
+
+    def read(member) -> None:
+        data = _read_status(member)
+        cards.append({"profile": member.profile, "card": member.card, "app": member, **data})
+
+    failed = each_profile(app, all_profiles, read)
+    if out.json:
+        if all_profiles:
+            emit_json(
+                [
+                    {
+                        "profile": c["profile"],
+                        "card": c["card"],
+                        **views.STATUS.render(c, out.fields),
+                    }
+                    for c in cards
+                ]
+            )
+        else:
+            out.emit(cards[0])
+    else:
+        tty = stdout_is_tty()
+        for number, c in enumerate(cards):
+            if all_profiles and tty:
+                say(("\n" if number else "") + f"== {c['profile']} ({c['card']}) ==")
+            prefix = (c["profile"],) if all_profiles and not tty else ()
+            _show_status(c["app"], c["loans"], c["reservations"], prefix)
+    exit_with(failed or ExitCode.OK)
+
+
+def _read_status(app) -> dict[str, Any]:
+    """The patron's loans and reservations; the reservations are kept for TAB."""
     from libcli.app import LIBRARY_MAX_AGE
-    from libcli.output import LongText, say, stdout_is_tty, table
-    from libcli.vocab import CONTACT_METHODS, label
 
     client = app.client()
     data = client.status()
@@ -270,13 +331,18 @@ def status(app, out) -> None:
             for r in reservations
         ]
     )
-    if out.json:
-        out.emit({"loans": loans, "reservations": reservations})
-        return
+    return {"loans": loans, "reservations": reservations}
+
+
+def _show_status(app, loans: list, reservations: list, prefix: tuple[str, ...] = ()) -> None:
+    """The two tables; piped, every row starts with `prefix` (the profile) and its kind."""
+    from libcli.output import LongText, say, stdout_is_tty, table
+    from libcli.vocab import CONTACT_METHODS, label
+
     tty = stdout_is_tty()
     # Piped, every row starts with its kind so one stream stays easy to cut(1).
     loan_rows = [
-        (*(() if tty else ("loan",)), x.get("barcode"), x.get("title"), x.get("due_date"))
+        (*(() if tty else (*prefix, "loan")), x.get("barcode"), x.get("title"), x.get("due_date"))
         for x in loans
     ]
     if tty:
@@ -287,7 +353,7 @@ def status(app, out) -> None:
         say(_("Reservations"))
     res_rows = [
         (
-            *(() if tty else ("reservation",)),
+            *(() if tty else (*prefix, "reservation")),
             r.get("reservation_id"),
             r.get("title"),
             _reservation_state(r),

@@ -11,6 +11,7 @@ from libcli.server.api import (
     auth,
     calendar,
     catalog,
+    events,
     favorites,
     loans,
     problems,
@@ -44,6 +45,7 @@ ROUTE_PROBLEMS = {
     loans: _problems(401),
     suspension: _problems(401, 404, 409),
     calendar: _problems(401, 404),
+    events: _problems(401),
 }
 
 

@@ -195,6 +195,21 @@ class StatusOut(BaseModel):
     reservations: list[ReservationOut]
 
 
+class EventOut(BaseModel):
+    kind: Literal["hold_ready", "hold_expired", "due_soon", "overdue"]
+    title: str
+    date: str | None = None
+    id: str
+    reservation_id: int | None = None
+    pickup: str | None = None
+    pickup_deadline: str | None = None
+    barcode: str | None = None
+
+
+class EventsOut(BaseModel):
+    events: list[EventOut]
+
+
 class PointOut(BaseModel):
     code: str
     name: dict[str, str]
