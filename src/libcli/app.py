@@ -159,8 +159,15 @@ class App:
     def family(self) -> list[App]:
         """One `App` per profile of the config file that names a card (a family's cards,
         `--all-profiles`), with this run's flags; each uses its own stored token."""
-        from libcli.config import profile_names
+        import os
 
+        from libcli.config import profile_names
+        from libcli.credentials import TOKEN_ENV
+
+        if os.environ.get(TOKEN_ENV):  # one token would speak for every card
+            from libcli.errors import UsageProblem
+
+            raise UsageProblem("options_conflict", first="--all-profiles", second=TOKEN_ENV)
         apps = []
         for name in profile_names():
             other = App(
