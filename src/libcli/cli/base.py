@@ -344,6 +344,42 @@ def exit_with(code: int) -> None:
         click.get_current_context().exit(int(code))
 
 
+# -- a family's cards (--all-profiles) ---------------------------------------------
+
+
+def all_profiles_option(f):
+    return option(
+        "--all-profiles",
+        is_flag=True,
+        help="Every profile of the config file that has a card (a family's cards), each with"
+        " its own login.",
+    )(f)
+
+
+def each_profile(app, all_profiles: bool, work) -> int:
+    """Run `work(app)` for this profile, or for each of the family's; with --all-profiles a
+    profile that fails is reported in one line and the others go on. Returns the exit code
+    of the first failure (0 when none)."""
+    if not all_profiles:
+        work(app)
+        return 0
+    from libcli.errors import LibcliError
+    from libcli.output import warn
+
+    failed = 0
+    for member in app.family():
+        try:
+            work(member)
+        except LibcliError as exc:
+            warn(
+                _("Profile {profile}: {message}").format(
+                    profile=member.profile, message=exc.message()
+                )
+            )
+            failed = failed or int(exc.exit_code)
+    return failed
+
+
 # -- input without hanging --------------------------------------------------------------
 
 

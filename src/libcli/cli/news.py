@@ -7,41 +7,16 @@ from typing import Any
 import click
 
 from libcli import views
-from libcli.cli.base import command, exit_with, json_output, option, pass_app
+from libcli.cli.base import (
+    all_profiles_option,
+    command,
+    each_profile,
+    exit_with,
+    json_output,
+    option,
+    pass_app,
+)
 from libcli.i18n import _
-
-
-def all_profiles_option(f):
-    return option(
-        "--all-profiles",
-        is_flag=True,
-        help="Every profile of the config file that has a card (a family's cards), each with"
-        " its own login.",
-    )(f)
-
-
-def each_profile(app, all_profiles: bool, work) -> int:
-    """Run `work(app)` for this profile, or for each of the family's; with --all-profiles a
-    profile that fails is reported in one line and the others go on. Returns the exit code
-    of the first failure (0 when none)."""
-    if not all_profiles:
-        work(app)
-        return 0
-    from libcli.errors import LibcliError
-    from libcli.output import warn
-
-    failed = 0
-    for member in app.family():
-        try:
-            work(member)
-        except LibcliError as exc:
-            warn(
-                _("Profile {profile}: {message}").format(
-                    profile=member.profile, message=exc.message()
-                )
-            )
-            failed = failed or int(exc.exit_code)
-    return failed
 
 
 def event_line(app, event: dict[str, Any]) -> str:
@@ -83,7 +58,7 @@ def news(app, out, due_within: int, all_profiles: bool) -> None:
     """Tell what changed since you last asked: holds ready or expired, loans due or overdue.
 
     A hold ready for pickup (受取可) is told with its pickup point and deadline; a hold
-    not collected in time is told on the day it was cancelled (R14); loans are told when
+    not collected in time is told on the day it was cancelled; loans are told when
     due within --due-within days, and once overdue.
 
     Each event is told once: what was told is remembered for each profile in the cache

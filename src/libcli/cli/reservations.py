@@ -11,17 +11,18 @@ from libcli.cli.base import (
     CONTACT,
     POINT,
     RESERVATION,
+    all_profiles_option,
     command,
     complete_reservations,
     complete_titles,
     confirm,
+    each_profile,
     exit_with,
     json_output,
     option,
     pass_app,
     yes_option,
 )
-from libcli.cli.news import all_profiles_option, each_profile
 from libcli.i18n import _
 
 
