@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from libcli.server.db.models import Copy, Loan, Reservation, Title
+from libcli.server.rules.loans import is_overdue
 from libcli.server.settings import Settings
 
 #: How far back a hold cancelled by R14 is still told: a month of days a patron's cron
@@ -77,7 +78,7 @@ def patron_events(
     for loan, title_id, title in loans:
         events.append(
             {
-                "kind": "overdue" if loan.due_on < today else "due_soon",
+                "kind": "overdue" if is_overdue(loan.due_on, today) else "due_soon",
                 "title": title,
                 "date": loan.due_on.isoformat(),
                 "id": title_id,
