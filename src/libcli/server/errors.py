@@ -133,12 +133,31 @@ def message(code: str, lang: str) -> str:
 class LibraryError(Exception):
     """A request the library refuses; nothing it would have changed is kept."""
 
-    def __init__(self, code: str, detail: str | None = None, **extra: object):
+    def __init__(
+        self,
+        code: str,
+        detail: str | None = None,
+        *,
+        about: dict[str, object] | None = None,
+        **extra: object,
+    ):
         super().__init__(code)
         self.code = code
         self.status = MESSAGES.get(code, (409,))[0]
-        self.detail = detail
+        # With `about` (its named fields), `detail` is a msgid of this catalogue: which
+        # card, which copy, in any language. Without, the detail is English only.
+        self.template = detail
+        self.about = about
+        self.detail = detail.format(**about) if detail and about is not None else detail
         self.extra = extra
+
+    def detail_in(self, lang: str) -> str | None:
+        """The detail in `lang`, or None when there is none in that language."""
+        if not self.template:
+            return None
+        if self.about is not None:
+            return _(self.template, lang).format(**self.about)
+        return self.detail if lang == "en" else None
 
     def __str__(self) -> str:
         return self.detail or message(self.code, "en")

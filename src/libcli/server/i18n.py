@@ -44,3 +44,16 @@ def console_lang(explicit: str | None = None) -> str:
     from libcli.i18n import resolve_lang
 
     return resolve_lang(explicit)
+
+
+class Worded(Exception):
+    """An error told in one line: an English msgid of this catalogue with named fields, so
+    that it can be said in any language (`said(lang)`); `str()` is the English line."""
+
+    def __init__(self, message: str, **fields: object):
+        self.message = message
+        self.fields = fields
+        super().__init__(message.format(**fields))
+
+    def said(self, lang: str) -> str:
+        return _(self.message, lang).format(**self.fields)

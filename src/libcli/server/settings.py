@@ -31,6 +31,7 @@ from pydantic_settings import (
 )
 
 from libcli.server.clock import Clock
+from libcli.server.i18n import N_, Worded
 from libcli.server.profile import LibraryProfile, load_profile
 
 ENV_PREFIX = "LIBCLI_SERVER_"
@@ -49,8 +50,9 @@ def default_config_file() -> Path:
     return Path(base) / "libcli-server" / "config.toml"
 
 
-class SettingsError(ValueError):
-    """A setting that cannot be used, told in one line that names it and where it came from."""
+class SettingsError(Worded, ValueError):
+    """A setting that cannot be used, told in one line that names it and where it came from
+    (in any language: `said(lang)`; what pydantic says of the value stays English)."""
 
 
 _config_file: ContextVar[Path | None] = ContextVar("libcli_server_config_file", default=None)
@@ -211,7 +213,9 @@ def config_file(given: str | Path | None = None) -> Path | None:
         path = Path(named).expanduser()
         if not path.is_file():
             origin = "--config" if given else CONFIG_ENV
-            raise SettingsError(f"config file {path} ({origin}) does not exist")
+            raise SettingsError(
+                N_("config file {path} ({origin}) does not exist"), path=path, origin=origin
+            )
         return path
     default = default_config_file()
     return default if default.is_file() else None
@@ -222,25 +226,30 @@ def _read_config(path: Path | None, flags: dict[str, Any]) -> Config:
     try:
         return Config(**flags)
     except ValidationError as exc:
-        raise SettingsError(_one_line(exc, path, flags)) from None
+        raise _one_line(exc, path, flags) from None
     except (tomllib.TOMLDecodeError, OSError) as exc:
-        raise SettingsError(f"config file {path}: {exc}") from None
+        raise SettingsError(
+            N_("config file {path} cannot be read: {problem}"), path=path, problem=exc
+        ) from None
     finally:
         _config_file.reset(token)
 
 
-def _one_line(exc: ValidationError, path: Path | None, flags: dict[str, Any]) -> str:
+def _one_line(exc: ValidationError, path: Path | None, flags: dict[str, Any]) -> SettingsError:
     error = exc.errors()[0]
     name = str(error["loc"][0]) if error["loc"] else "?"
     if error["type"] == "extra_forbidden":
-        return f"config file {path}: unknown setting {name!r}"
+        return SettingsError(
+            N_("config file {path}: unknown setting {name}"), path=path, name=repr(name)
+        )
     value, why = error.get("input"), error["msg"][:1].lower() + error["msg"][1:]
     if name in flags:
-        return f"--{name.replace('_', '-')} {value}: {why}"
-    variable = ENV_PREFIX + name.upper()
-    if os.environ.get(variable):
-        return f"{variable}={value}: {why}"
-    return f"config file {path}: {name} = {value!r}: {why}"
+        given = f"--{name.replace('_', '-')} {value}"
+    elif os.environ.get(ENV_PREFIX + name.upper()):
+        given = f"{ENV_PREFIX}{name.upper()}={value}"
+    else:
+        given = f"config file {path}: {name} = {value!r}"
+    return SettingsError(N_("{setting}: {why}"), setting=given, why=why)
 
 
 def load_settings(
@@ -259,7 +268,9 @@ def _resolve(cfg: Config, path: Path | None) -> Settings:
     try:
         profile = load_profile(cfg.profile) if cfg.profile else load_profile()
     except (OSError, KeyError, ValueError, tomllib.TOMLDecodeError) as exc:
-        raise SettingsError(f"library profile {cfg.profile}: {exc}") from None
+        raise SettingsError(
+            N_("library profile {profile}: {problem}"), profile=cfg.profile, problem=exc
+        ) from None
     return Settings(
         database_url=cfg.database_url or f"sqlite:///{data_dir / 'library.db'}",
         data_dir=data_dir,

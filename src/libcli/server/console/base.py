@@ -21,7 +21,7 @@ class Context:
     with the current schema (`init` and `migrate` create and upgrade it)."""
 
     def __init__(self, database: str | None, **flags):
-        from libcli.server.settings import SettingsError, load_settings
+        from libcli.server.settings import load_settings
 
         click_ctx = click.get_current_context(silent=True)
         config = None
@@ -29,33 +29,25 @@ class Context:
             config = click_ctx.find_root().params.get("config")
             if database and _from_environment(click_ctx, "database"):
                 database = None  # the variable is read with the others, and shown as one
-        try:
-            self.settings = load_settings(database, config=config, **flags)
-        except SettingsError as exc:
-            raise click.ClickException(str(exc)) from None
+        # A SettingsError or NotReady is told by `guarded` in the staff's language.
+        self.settings = load_settings(database, config=config, **flags)
         self._db = None
 
     @property
     def db(self):
         if self._db is None:
-            from libcli.server.db.migrate import NotReady, require_current
+            from libcli.server.db.migrate import require_current
             from libcli.server.db.session import Database
 
-            try:
-                require_current(self.settings.database_url)
-            except NotReady as exc:
-                raise click.ClickException(str(exc)) from None
+            require_current(self.settings.database_url)
             self._db = Database(self.settings.database_url)
         return self._db
 
     def create(self):
         """`init`: create the library (or bring its schema up to date), then open it."""
-        from libcli.server.db.migrate import NotReady, create_library
+        from libcli.server.db.migrate import create_library
 
-        try:
-            create_library(self.settings.database_url)
-        except NotReady as exc:
-            raise click.ClickException(str(exc)) from None
+        create_library(self.settings.database_url)
         return self.db
 
     def today(self, given: dt.datetime | None) -> dt.date:

@@ -15,7 +15,7 @@ from libcli.server.console.output import (
     say,
     t,
 )
-from libcli.server.console.terms import CONTACT, POINT
+from libcli.server.console.terms import CONTACT, POINT, reservation_state
 from libcli.server.i18n import N_
 from libcli.server.rules.holds import ACTIVE
 
@@ -23,7 +23,7 @@ HOLD_COLUMNS = (
     Column("reservation_id", N_("Reservation")),
     Column("card", N_("Card")),
     Column("id", N_("Title ID")),
-    Column("status", N_("Status")),
+    Column("status", N_("Status"), label=reservation_state),
     Column("pickup", N_("Pickup")),
     Column("contact", N_("Contact")),
     Column("contacted_on", N_("Contacted")),

@@ -7,7 +7,10 @@ import sys
 
 import click
 
+from libcli.exit_codes import ExitCode
 from libcli.server.console.base import DATE, Context, command, main, masked
+from libcli.server.console.output import ConsoleProblem, guarded, say, t
+from libcli.server.i18n import N_
 from libcli.server.settings import DEFAULT_PORT
 
 
@@ -29,27 +32,25 @@ def init(ctx: Context, calendar_file: str | None) -> None:
             with db.write() as session:
                 calendar.load_calendar_file(session, calendar_file, ctx.settings.profile)
         except (ValueError, KeyError, TypeError) as exc:  # tomllib's errors are ValueErrors
-            said = str(exc) if calendar_file in str(exc) else f"{calendar_file}: {exc}"
-            raise click.ClickException(said) from None
-    click.echo(f"database ready: {masked(ctx.settings.database_url)}")
+            problem = str(exc).removeprefix(f"{calendar_file}: ")  # the file is named once
+            raise ConsoleProblem(
+                t(N_("calendar {file} cannot be loaded: {problem}")).format(
+                    file=calendar_file, problem=problem
+                )
+            ) from None
+    say(t(N_("database ready: {database}")).format(database=masked(ctx.settings.database_url)))
 
 
 @command(main, "migrate")
 def migrate(ctx: Context) -> None:
     """Bring an existing library's schema to this version's (after an upgrade)."""
-    from libcli.server.db.migrate import NotReady, current_revision, upgrade
+    from libcli.server.db.migrate import NO_LIBRARY, NotReady, current_revision, upgrade
 
     url = ctx.settings.database_url
-    try:
-        before = current_revision(url)
-    except NotReady as exc:
-        raise click.ClickException(str(exc)) from None
-    if before is None:
-        raise click.ClickException(
-            f"no library at {masked(url)}: run `libcli-server init` to create one"
-        )
+    if current_revision(url) is None:  # a NotReady is told by `guarded`
+        raise NotReady(NO_LIBRARY, database=masked(url))
     upgrade(url)
-    click.echo(f"schema up to date: {masked(url)}")
+    say(t(N_("schema up to date: {database}")).format(database=masked(url)))
 
 
 def is_loopback(host: str) -> bool:
@@ -68,14 +69,23 @@ def _check_public_url(settings, host: str, port: int) -> None:
     if settings.public_url_given:
         return
     if not is_loopback(host):
-        raise click.ClickException(
-            f"serving on {host} needs public_url (the address patrons reach, used in every "
-            "mail's links): set LIBCLI_SERVER_PUBLIC_URL or public_url in the config file"
+        raise ConsoleProblem(
+            t(
+                N_(
+                    "serving on {host} needs public_url (the address patrons reach, used in "
+                    "every mail's links): set LIBCLI_SERVER_PUBLIC_URL or public_url in the "
+                    "config file"
+                )
+            ).format(host=host)
         )
     if port != DEFAULT_PORT:
-        raise click.ClickException(
-            f"mail links would point to {settings.public_url}, not to port {port}: set "
-            "LIBCLI_SERVER_PUBLIC_URL or public_url in the config file"
+        raise ConsoleProblem(
+            t(
+                N_(
+                    "mail links would point to {url}, not to port {port}: set "
+                    "LIBCLI_SERVER_PUBLIC_URL or public_url in the config file"
+                )
+            ).format(url=settings.public_url, port=port)
         )
 
 
@@ -90,7 +100,12 @@ def _claim_port(host: str, port: int):
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        raise ConsoleProblem(
+            t(N_("cannot listen on {host}:{port}: {reason}")).format(
+                host=host, port=port, reason=exc.strerror
+            ),
+            ExitCode.REFUSED,
+        ) from None
     return sock
 
 
@@ -173,6 +188,7 @@ def _holds_library(folder) -> bool:
 )
 @click.option("--no-serve", is_flag=True, help="Create the demo library and exit.")
 @click.pass_context
+@guarded
 def demo(
     click_ctx, host: str, port: int, data_dir: str | None, replace: bool, no_serve: bool
 ) -> None:
@@ -183,9 +199,14 @@ def demo(
     from pathlib import Path
 
     if data_dir and _holds_library(Path(data_dir)) and not replace:
-        raise click.ClickException(
-            f"{data_dir} holds a library: the demo would replace it; give --replace to "
-            "do that, or another folder"
+        raise ConsoleProblem(
+            t(
+                N_(
+                    "{folder} holds a library: the demo would replace it; give --replace to "
+                    "do that, or another folder"
+                )
+            ).format(folder=data_dir),
+            ExitCode.REFUSED,
         )
     sock = None if no_serve else _claim_port(host, port)
     folder = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="libcli-demo-"))
@@ -202,20 +223,17 @@ def _demo(click_ctx, folder, host: str, port: int, sock) -> None:
     from libcli.server.db.migrate import create_library
     from libcli.server.db.session import Database
     from libcli.server.demo import load_demo
-    from libcli.server.settings import SettingsError, load_settings
+    from libcli.server.settings import load_settings
 
     for stale in folder.glob("library.db*"):
         stale.unlink()
     db_file = folder / "library.db"
-    try:
-        settings = load_settings(
-            f"sqlite:///{db_file}",
-            config=click_ctx.find_root().params.get("config"),
-            data_dir=folder,
-            outbox=folder / "outbox",
-        )
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
+    settings = load_settings(
+        f"sqlite:///{db_file}",
+        config=click_ctx.find_root().params.get("config"),
+        data_dir=folder,
+        outbox=folder / "outbox",
+    )
     if not settings.public_url_given:
         if not is_loopback(host):
             _check_public_url(settings, host, port)
@@ -342,13 +360,19 @@ def backup(ctx: Context, file: str) -> None:
 
     db = ctx.db
     if not db.is_sqlite:
-        raise click.ClickException(
-            "the library is on PostgreSQL: back it up with pg_dump --format=custom "
-            "(see docs/deploy.md, Backups)"
+        raise ConsoleProblem(
+            t(
+                N_(
+                    "the library is on PostgreSQL: back it up with pg_dump --format=custom "
+                    "(see docs/deploy.md, Backups)"
+                )
+            )
         )
     target = Path(file)
     if target.exists():
-        raise click.ClickException(f"{target} exists: give a new file name")
+        raise ConsoleProblem(
+            t(N_("{file} exists: give a new file name")).format(file=target), ExitCode.REFUSED
+        )
     os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     source = sqlite3.connect(f"file:{db.engine.url.database}?mode=ro", uri=True)
     copy = sqlite3.connect(target)
@@ -358,4 +382,8 @@ def backup(ctx: Context, file: str) -> None:
     finally:
         copy.close()
         source.close()
-    click.echo(f"backed up {masked(ctx.settings.database_url)} to {target}")
+    say(
+        t(N_("backed up {database} to {file}")).format(
+            database=masked(ctx.settings.database_url), file=target
+        )
+    )

@@ -46,6 +46,8 @@ class Column(NamedTuple):
     key: str
     header: str
     long: bool = False  # may be shortened with … to fit the terminal
+    #: how a code reads on a terminal, (value, lang) -> words; JSON keeps the code
+    label: Callable[[str, str], str] | None = None
 
 
 def json_option(fn: Callable) -> Callable:
@@ -67,7 +69,7 @@ def listing(
         emit_json(list(records))
         return
     headers = [LongText(t(c.header)) if c.long else t(c.header) for c in columns]
-    rows = [[_cell(record.get(c.key)) for c in columns] for record in records]
+    rows = [[_cell(record.get(c.key), c) for c in columns] for record in records]
     table(headers, rows, empty=t(empty) if empty else None)
 
 
@@ -83,12 +85,14 @@ def record(data: dict[str, Any], columns: Sequence[Column], *, as_json: bool) ->
     width = max(display_width(h) for h in headers)
     for header, column in zip(headers, columns, strict=True):
         pad = " " * (width - display_width(header))
-        say(f"{header}{pad}  {_cell(data.get(column.key))}")
+        say(f"{header}{pad}  {_cell(data.get(column.key), column)}")
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, column: Column) -> str:
     if value is None:
         return "-"
+    if column.label is not None:
+        return column.label(str(value), lang())
     if isinstance(value, bool):
         return t(N_("yes")) if value else t(N_("no"))
     return str(value)
@@ -118,11 +122,25 @@ _EXIT_BY_STATUS: dict[int, ExitCode] = {
 }
 
 
+#: The exit code of a database that cannot be used, by `NotReady.kind`.
+_EXIT_BY_READINESS: dict[str, ExitCode] = {
+    "missing": ExitCode.NOT_FOUND,
+    "unreachable": ExitCode.UNREACHABLE,
+    "outdated": ExitCode.REFUSED,
+}
+
+
 def exit_code_of(error: Exception) -> int:
+    from libcli.server.db.migrate import NotReady
     from libcli.server.errors import LibraryError
+    from libcli.server.settings import SettingsError
 
     if isinstance(error, ConsoleProblem):
         return error.exit_code
+    if isinstance(error, SettingsError):
+        return ExitCode.USAGE
+    if isinstance(error, NotReady):
+        return _EXIT_BY_READINESS[error.kind]
     if isinstance(error, LibraryError):
         if error.code == "invalid_request":
             return ExitCode.USAGE
@@ -134,14 +152,19 @@ def error_line(error: Exception, language: str) -> str:
     """The one line the staff read for `error`, in `language`."""
     from libcli.output import clean
     from libcli.server.errors import LibraryError, message
+    from libcli.server.i18n import Worded
 
     if isinstance(error, ConsoleProblem):
         text = str(error)
+    elif isinstance(error, Worded):
+        text = error.said(language)
     elif isinstance(error, LibraryError):
         text = message(error.code, language)
-        if error.detail and language == "en":
-            # The detail (which card, which reservation) is written in English.
-            text = f"{text.rstrip('.')}: {error.detail}"
+        detail = error.detail_in(language)
+        if detail:
+            text = _("{refusal}: {detail}", language).format(
+                refusal=text.rstrip(".。"), detail=detail
+            )
     else:
         kind = type(error).__name__
         text = _("Unexpected error ({kind}): {detail}", language).format(
@@ -170,6 +193,11 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
         except KeyboardInterrupt:
             click.echo("", err=True)
             raise click.exceptions.Exit(ExitCode.INTERRUPTED) from None
+        except BrokenPipeError:  # the reader went away (`... | head -3`), as `libcli`
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise click.exceptions.Exit(ExitCode.OK) from None
         except Exception as exc:  # the staff never see a traceback
             fail(exc)
 

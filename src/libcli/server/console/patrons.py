@@ -17,6 +17,7 @@ from libcli.server.console.output import (
     say,
     t,
 )
+from libcli.server.console.terms import reservation_state
 from libcli.server.i18n import N_
 
 PATRON_COLUMNS = (
@@ -42,7 +43,7 @@ PATRON_LOAN_COLUMNS = (
 PATRON_HOLD_COLUMNS = (
     Column("reservation_id", N_("Reservation")),
     Column("id", N_("Title ID")),
-    Column("status", N_("Status")),
+    Column("status", N_("Status"), label=reservation_state),
     Column("pickup", N_("Pickup")),
     Column("contact", N_("Contact")),
     Column("pickup_deadline", N_("Keep until")),

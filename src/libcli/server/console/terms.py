@@ -42,6 +42,17 @@ def contact_names(profile) -> dict[str, tuple[str, ...]]:
     return names
 
 
+def reservation_state(code: str, lang: str) -> str:
+    """A reservation's status as staff read it in a table: 予約待ち, 回送中, 受取可 (the
+    patron's words, `libcli.vocab`); an unknown status stays its code."""
+    from libcli.vocab import RESERVATION_STATES
+
+    label = RESERVATION_STATES.get(code)
+    if label is None:
+        return code
+    return _client_ja().gettext(label) if lang == "ja" else label
+
+
 class TermChoice(click.ParamType):
     """One of the profile's terms, by code or name (case and width folded)."""
 

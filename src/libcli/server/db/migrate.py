@@ -20,6 +20,8 @@ from alembic.config import Config
 from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import make_url
 
+from libcli.server.i18n import N_, Worded
+
 _ADVISORY_LOCK = 0x11B_DB  # PostgreSQL: one migrator at a time per database
 
 
@@ -64,11 +66,17 @@ def upgrade(url: str) -> None:
         command.upgrade(alembic_config(url), "head")
 
 
-_RUN_INIT = "run `libcli-server init` to create one"
+NO_LIBRARY = N_("no library at {database}: run `libcli-server init` to create one")
 
 
-class NotReady(Exception):
-    """The database cannot be used as it is; the message is one line for the operator."""
+class NotReady(Worded):
+    """The database cannot be used as it is; the message is one line for the operator,
+    in any language (`said(lang)`). `kind`: "missing" (no library there), "unreachable"
+    (the database did not answer or refused us) or "outdated" (an older schema)."""
+
+    def __init__(self, message: str, *, kind: str = "missing", **fields: object):
+        super().__init__(message, **fields)
+        self.kind = kind
 
 
 def head_revision() -> str:
@@ -93,12 +101,14 @@ def create_library(url: str) -> None:
         try:
             current_revision(url)  # reachable, and the database exists
         except NotReady as exc:
-            if _RUN_INIT not in str(exc):
+            if exc.message != NO_LIBRARY:
                 raise
-            shown = parsed.render_as_string(hide_password=True)
             raise NotReady(
-                f"database {shown} does not exist: create it first (createdb, or CREATE "
-                "DATABASE as its owner), then run init again"
+                N_(
+                    "database {database} does not exist: create it first (createdb, or "
+                    "CREATE DATABASE as its owner), then run init again"
+                ),
+                database=parsed.render_as_string(hide_password=True),
             ) from None
     upgrade(url)
 
@@ -113,9 +123,9 @@ def current_revision(url: str) -> str | None:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database in (None, "", ":memory:"):
-            raise NotReady(f"{shown}: an in-memory database holds no library")
+            raise NotReady(N_("{database}: an in-memory database holds no library"), database=shown)
         if not Path(parsed.database).is_file():
-            raise NotReady(f"no library at {shown}: {_RUN_INIT}")
+            raise NotReady(NO_LIBRARY, database=shown)
         url = f"sqlite:///file:{Path(parsed.database).resolve()}?mode=rw&uri=true"
     engine = create_engine(url, poolclass=pool.NullPool, **_connect_args(parsed))
     try:
@@ -124,8 +134,13 @@ def current_revision(url: str) -> str | None:
     except DBAPIError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         if "does not exist" in reason:
-            raise NotReady(f"no library at {shown}: {_RUN_INIT}") from None
-        raise NotReady(f"database {shown} cannot be used: {reason}") from None
+            raise NotReady(NO_LIBRARY, database=shown) from None
+        raise NotReady(
+            N_("database {database} cannot be used: {reason}"),
+            kind="unreachable",
+            database=shown,
+            reason=reason,
+        ) from None
     finally:
         engine.dispose()
 
@@ -141,9 +156,15 @@ def require_current(url: str) -> None:
     shown = make_url(url).render_as_string(hide_password=True)
     revision = current_revision(url)
     if revision is None:
-        raise NotReady(f"no library at {shown}: {_RUN_INIT}")
+        raise NotReady(NO_LIBRARY, database=shown)
     if revision != head_revision():
         raise NotReady(
-            f"the library at {shown} has schema {revision}, this libcli-server needs "
-            f"{head_revision()}: run `libcli-server migrate`"
+            N_(
+                "the library at {database} has schema {revision}, this libcli-server needs "
+                "{needed}: run `libcli-server migrate`"
+            ),
+            kind="outdated",
+            database=shown,
+            revision=revision,
+            needed=head_revision(),
         )

@@ -17,6 +17,7 @@ from libcli.server import emails, logs, mail, security, throttle
 from libcli.server.db.models import LoginSession, PasswordReset, Patron
 from libcli.server.db.session import Database
 from libcli.server.errors import LibraryError
+from libcli.server.i18n import N_
 from libcli.server.service import calendar_feed
 from libcli.server.settings import Settings
 
@@ -48,7 +49,7 @@ def get_patron(session: DbSession, card: str, *, lock: bool = False) -> Patron:
     query = select(Patron).where(Patron.card == card)
     patron = session.scalars(query.with_for_update() if lock else query).first()
     if patron is None:
-        raise LibraryError("not_found", f"no patron with card {card}")
+        raise LibraryError("not_found", N_("no patron with card {card}"), about={"card": card})
     return patron
 
 
@@ -62,11 +63,11 @@ def add_patron(
     now: dt.datetime | None = None,
 ) -> Patron:
     if not valid_card(card):
-        raise LibraryError("invalid_request", "a card number is nine digits")
+        raise LibraryError("invalid_request", N_("a card number is nine digits"), about={})
     if email is not None:
         email = _checked_email(email)
     if session.get(Patron, card) is not None:
-        raise LibraryError("conflict", f"card {card} already exists")
+        raise LibraryError("conflict", N_("card {card} already exists"), about={"card": card})
     created = now or settings.now()
     patron = Patron(
         card=card, name=name, email=email, phone=phone, failed_logins=0, created_at=created

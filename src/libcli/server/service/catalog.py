@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session as DbSession
 from libcli.server import search as catalogue_search
 from libcli.server.db.models import ACTIVE_RESERVATION, Copy, Loan, Reservation, Title
 from libcli.server.errors import LibraryError
+from libcli.server.i18n import N_
 from libcli.server.rules.patron import reservation_refusal
 from libcli.server.rules.reservability import CopyState, available_count, online_refusal
 from libcli.server.settings import Settings
@@ -150,7 +151,7 @@ def title_detail(
 ) -> dict:
     title = find_title(session, title_id)
     if title is None:
-        raise LibraryError("not_found", f"no title {title_id}")
+        raise LibraryError("not_found", N_("no title {title}"), about={"title": title_id})
     copies = copies_of(session, [title.id])[title.id]
     due = dict(
         session.execute(

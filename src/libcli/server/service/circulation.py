@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from libcli.server.db.models import Copy, Loan, Reservation
 from libcli.server.errors import LibraryError
+from libcli.server.i18n import N_
 from libcli.server.rules.holds import ASSIGNED
 from libcli.server.service import holds, loans
 from libcli.server.service.accounts import get_patron
@@ -20,7 +21,9 @@ def _copy(session: DbSession, barcode: str) -> Copy:
     holds.lock_titles(session, select(Copy.title_id).where(Copy.barcode == barcode))
     copy = session.scalars(select(Copy).where(Copy.barcode == barcode).with_for_update()).first()
     if copy is None:
-        raise LibraryError("not_found", f"no copy with barcode {barcode}")
+        raise LibraryError(
+            "not_found", N_("no copy with barcode {barcode}"), about={"barcode": barcode}
+        )
     return copy
 
 
@@ -40,13 +43,23 @@ def checkout(
     get_patron(session, card, lock=True)
     copy = _copy(session, barcode)
     if not copy.loanable:
-        raise LibraryError("reference_only", f"{barcode} is reference only (禁帯出)")
+        raise LibraryError(
+            "reference_only",
+            N_("{barcode} is reference only (禁帯出)"),
+            about={"barcode": barcode},
+        )
     if copy.state == "on_loan":
-        raise LibraryError("conflict", f"{barcode} is already on loan")
+        raise LibraryError(
+            "conflict", N_("{barcode} is already on loan"), about={"barcode": barcode}
+        )
     if copy.state in ("held", "in_transit"):
         hold = _holding_reservation(session, barcode)
         if hold is None or hold.card != card or hold.status != "ready":
-            raise LibraryError("conflict", f"{barcode} is held for another reservation")
+            raise LibraryError(
+                "conflict",
+                N_("{barcode} is held for another reservation"),
+                about={"barcode": barcode},
+            )
         hold.status, hold.closed_on = "collected", today
     else:
         # A reservation of this title the patron still waits for is met by this loan.
@@ -88,7 +101,9 @@ def checkin(
     copy = _copy(session, barcode)
     at = at or copy.point
     if at not in settings.profile.point_codes:
-        raise LibraryError("invalid_request", f"unknown service point {at!r}")
+        raise LibraryError(
+            "invalid_request", N_("unknown service point {point}"), about={"point": repr(at)}
+        )
     if copy.state == "on_loan":
         loan = session.scalars(
             select(Loan).where(Loan.barcode == barcode, Loan.returned_on.is_(None))
@@ -128,12 +143,19 @@ def contacted(
     holds.lock_titles(session, query.with_only_columns(Reservation.title_id))
     hold = session.scalars(query.with_for_update()).first()
     if hold is None or hold.status != "ready":
-        raise LibraryError("not_found", f"no ready reservation {reservation_id}")
+        raise LibraryError(
+            "not_found",
+            N_("no ready reservation {reservation}"),
+            about={"reservation": reservation_id},
+        )
     if hold.ready_since is not None and today < hold.ready_since:
         raise LibraryError(
             "invalid_request",
-            f"reservation {reservation_id} became ready on {hold.ready_since.isoformat()}:"
-            " the contact cannot be before that day",
+            N_(
+                "reservation {reservation} became ready on {day}: the contact cannot be"
+                " before that day"
+            ),
+            about={"reservation": reservation_id, "day": hold.ready_since.isoformat()},
             ready_since=hold.ready_since.isoformat(),
         )
     hold.contacted_on = today

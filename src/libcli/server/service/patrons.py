@@ -15,6 +15,7 @@ from libcli.server.db.models import (
     Reservation,
 )
 from libcli.server.errors import LibraryError
+from libcli.server.i18n import N_
 from libcli.server.service import accounts
 from libcli.server.settings import Settings
 
@@ -98,7 +99,7 @@ def edit(
     patron = accounts.get_patron(session, card, lock=True)
     if name is not None:
         if not name.strip():
-            raise LibraryError("invalid_request", "a name cannot be empty")
+            raise LibraryError("invalid_request", N_("a name cannot be empty"), about={})
         patron.name = name.strip()
     if email is not None:
         email = email.strip() or None

@@ -19,6 +19,7 @@ from libcli.server.db.models import (
     Title,
 )
 from libcli.server.errors import LibraryError
+from libcli.server.i18n import N_
 from libcli.server.rules.holds import can_cancel_online
 from libcli.server.rules.patron import contact_refusal
 from libcli.server.rules.reservability import counter_refusal, is_available, online_refusal
@@ -32,9 +33,15 @@ from libcli.server.settings import Settings
 def check_choice(settings: Settings, pickup: str, contact: str) -> None:
     """The pickup point and contact method must be ones this library's profile offers (R4, R13)."""
     if pickup not in settings.profile.point_codes:
-        raise LibraryError("invalid_request", f"unknown service point {pickup!r}")
+        raise LibraryError(
+            "invalid_request", N_("unknown service point {point}"), about={"point": repr(pickup)}
+        )
     if contact not in settings.profile.contact_methods:
-        raise LibraryError("invalid_request", f"unknown contact method {contact!r}")
+        raise LibraryError(
+            "invalid_request",
+            N_("unknown contact method {contact}"),
+            about={"contact": repr(contact)},
+        )
 
 
 def place(
@@ -257,9 +264,17 @@ def cancel(
     holds.lock_titles(session, [title_id] if title_id else [])  # title before reservation
     reservation = session.scalars(query.with_for_update()).first()
     if reservation is not None and reservation.status == "cancelled":
-        raise LibraryError("already_cancelled", f"reservation {reservation_id} is cancelled")
+        raise LibraryError(
+            "already_cancelled",
+            N_("reservation {reservation} is cancelled"),
+            about={"reservation": reservation_id},
+        )
     if reservation is None or reservation.status not in ACTIVE_RESERVATION:
-        raise LibraryError("not_found", f"no active reservation {reservation_id}")
+        raise LibraryError(
+            "not_found",
+            N_("no active reservation {reservation}"),
+            about={"reservation": reservation_id},
+        )
     if not by_staff and not can_cancel_online(reservation.status):
         raise LibraryError("ready_cannot_cancel", phone=settings.profile.phone)
     reservation.status = "cancelled"
@@ -273,7 +288,7 @@ def cancel(
 def add_favorite(session: DbSession, settings: Settings, card: str, title_id: str) -> bool:
     """True when the title was added, False when it was a favorite already."""
     if session.get(Title, title_id) is None:
-        raise LibraryError("not_found", f"no title {title_id}")
+        raise LibraryError("not_found", N_("no title {title}"), about={"title": title_id})
     if session.get(Favorite, (card, title_id)) is not None:
         return False
     session.add(Favorite(card=card, title_id=title_id, added_at=settings.now()))
