@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
 from libcli.server.db.models import Copy, Title
@@ -122,24 +122,23 @@ class _CopyRecord:
 
 
 class _Writer:
-    """Writes titles batch by batch into the caller's transaction, and remembers only
-    the ids and barcodes written so far (to refuse the same barcode twice and a title
-    whose rows disagree)."""
+    """Writes titles batch by batch into the caller's transaction. What was written so far
+    (to refuse the same barcode twice and a title whose rows disagree) is kept in two
+    temporary tables of that transaction, not in memory: memory holds one batch however
+    long the file is (a million titles' ids and barcodes would take about 200 MB)."""
 
     def __init__(self, session: Session, progress: Progress | None):
         self.session, self.progress = session, progress
         self.batch: dict[str, _TitleRecord] = {}
-        self.title_ids: set[str] = set()
-        self.barcodes: set[str] = set()
+        self.batch_barcodes: set[str] = set()
+        self.repeat_ok = False
         self.titles = self.copies = 0
+        self.seen = _Seen(session)
 
     def add(self, record: _TitleRecord, *, repeat_ok: bool) -> None:
         """A title (with its copies); `repeat_ok`: rows of one title may come apart (CSV)."""
+        self.repeat_ok = repeat_ok
         known = self.batch.get(record.id)
-        if known is None and record.id in self.title_ids:
-            if not repeat_ok:
-                raise CatalogImportError(record.where, f"title id {record.id} used twice")
-            self._agrees_with_stored(record)
         if known is not None:
             if not repeat_ok:
                 raise CatalogImportError(
@@ -153,35 +152,95 @@ class _Writer:
         else:
             self.batch[record.id] = record
         for c in record.copies:
-            if c.barcode in self.barcodes:
+            if c.barcode in self.batch_barcodes:
                 raise CatalogImportError(c.where, f"barcode {c.barcode} is also on an earlier row")
-            self.barcodes.add(c.barcode)
+            self.batch_barcodes.add(c.barcode)
         if len(self.batch) >= BATCH:
             self.flush()
 
-    def _agrees_with_stored(self, record: _TitleRecord) -> None:
-        self.flush()
-        stored = self.session.get(Title, record.id)
-        values = {a: getattr(stored, a) for a in record.values}
-        if _title_fields(_TitleRecord(record.id, values, "")) != _title_fields(record):
-            raise CatalogImportError(
-                record.where, f"title {record.id} differs from its earlier row"
-            )
-        self.session.expunge(stored)
+    def _check_earlier_batches(self, titles: list[_TitleRecord]) -> set[str]:
+        """Refuse what repeats an earlier batch; returns the ids an earlier batch wrote."""
+        barcodes = {c.barcode: c for t in titles for c in t.copies}
+        for barcode in self.seen.among("barcode", list(barcodes)):
+            where = barcodes[barcode].where
+            raise CatalogImportError(where, f"barcode {barcode} is also on an earlier row")
+        repeated = self.seen.among("title", [t.id for t in titles])
+        for t in titles:
+            if t.id not in repeated:
+                continue
+            if not self.repeat_ok:
+                raise CatalogImportError(t.where, f"title id {t.id} used twice")
+            stored = self.session.get(Title, t.id)
+            values = {a: getattr(stored, a) for a in t.values}
+            self.session.expunge(stored)
+            if _title_fields(_TitleRecord(t.id, values, "")) != _title_fields(t):
+                raise CatalogImportError(t.where, f"title {t.id} differs from its earlier row")
+        return repeated
 
     def flush(self) -> None:
         if self.batch:
             titles = list(self.batch.values())
-            self.batch = {}
+            self.batch, self.batch_barcodes = {}, set()
+            repeated = self._check_earlier_batches(titles)
             self.copies += _store(self.session, titles)
-            self.title_ids.update(t.id for t in titles)
-            self.titles = len(self.title_ids)
+            new_ids = [t.id for t in titles if t.id not in repeated]
+            self.seen.add("title", new_ids)
+            self.seen.add("barcode", [c.barcode for t in titles for c in t.copies])
+            self.titles += len(new_ids)
             if self.progress:
                 self.progress(self.titles, self.copies)
 
     def result(self) -> ImportResult:
         self.flush()
+        self.seen.drop()
         return ImportResult(titles=self.titles, copies=self.copies)
+
+
+class _Seen:
+    """The title ids and barcodes an import has written, in temporary tables of its
+    transaction (gone with it on PostgreSQL at commit or rollback; dropped at the end on
+    SQLite, where a rollback also undoes their creation)."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        postgres = session.get_bind().dialect.name == "postgresql"
+        self.schema = "pg_temp" if postgres else "temp"
+        for kind in ("title", "barcode"):
+            self.session.execute(text(f"DROP TABLE IF EXISTS {self._table(kind)}"))
+            self.session.execute(
+                text(
+                    f"CREATE TEMPORARY TABLE libcli_import_{kind} (key TEXT PRIMARY KEY)"
+                    + (" ON COMMIT DROP" if postgres else "")
+                )
+            )
+
+    def _table(self, kind: str) -> str:
+        return f"{self.schema}.libcli_import_{kind}"
+
+    def among(self, kind: str, keys: list[str]) -> set[str]:
+        """Those of `keys` written before."""
+        found: set[str] = set()
+        for chunk in _chunks(keys):
+            found.update(
+                self.session.scalars(
+                    text(f"SELECT key FROM {self._table(kind)} WHERE key IN :keys").bindparams(
+                        bindparam("keys", expanding=True)
+                    ),
+                    {"keys": chunk},
+                )
+            )
+        return found
+
+    def add(self, kind: str, keys: list[str]) -> None:
+        if keys:
+            self.session.execute(
+                text(f"INSERT INTO {self._table(kind)} (key) VALUES (:key)"),
+                [{"key": k} for k in keys],
+            )
+
+    def drop(self) -> None:
+        for kind in ("title", "barcode"):
+            self.session.execute(text(f"DROP TABLE IF EXISTS {self._table(kind)}"))
 
 
 # -- CSV ---------------------------------------------------------------------------------
