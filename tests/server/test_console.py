@@ -170,13 +170,38 @@ def test_bad_dates_and_points_are_usage_errors(console):
 def test_console_error_is_one_line_in_japanese_with_lang_or_locale(console, monkeypatch):
     by_flag = console("--lang", "ja", "hold", "cancel", "999", ok=False)
     assert by_flag.exit_code == ExitCode.NOT_FOUND
-    assert by_flag.stderr == "見つかりません。\n"
+    assert by_flag.stderr == "見つかりません（有効な予約 999 はありません）\n"
     monkeypatch.delenv("LIBCLI_LANG", raising=False)
     monkeypatch.setenv("LANG", "ja_JP.UTF-8")
     monkeypatch.delenv("LC_ALL", raising=False)
     monkeypatch.delenv("LC_MESSAGES", raising=False)
     by_locale = console("hold", "cancel", "999", ok=False)
     assert by_locale.stderr == by_flag.stderr
+
+
+def test_console_refusal_names_the_card_or_copy_in_japanese_too(console):
+    """The detail of a refusal (which card, which copy) is translated, not dropped."""
+    card = console("--lang", "ja", "patron", "show", "123456789", ok=False)
+    assert card.exit_code == ExitCode.NOT_FOUND
+    assert card.stderr == "見つかりません（利用者カード 123456789 の利用者はいません）\n"
+    reference = console("--lang", "ja", "checkout", "100000001", "B2-1", ok=False)
+    assert reference.exit_code == ExitCode.REFUSED
+    assert reference.stderr.count("\n") == 1 and "B2-1 は禁帯出です" in reference.stderr
+    english = console("--lang", "en", "checkout", "100000001", "B2-1", ok=False)
+    assert "B2-1 is reference only" in english.stderr
+
+
+def test_reservation_status_in_a_table_is_in_the_staffs_language(console, monkeypatch):
+    import libcli.output
+
+    console("checkout", "100000002", "M1-1")
+    console("hold", "place", "100000001", "M1", "--pickup", "main", "--contact", "none")
+    monkeypatch.setattr(libcli.output, "stdout_is_tty", lambda: True)
+    assert "予約待ち" in console("--lang", "ja", "hold", "list").output
+    assert "waiting" in console("--lang", "en", "hold", "list").output
+    shown = console("--lang", "ja", "patron", "show", "100000001").output
+    assert "予約待ち" in shown
+    assert json.loads(console("hold", "list", "--json").output)[0]["status"] == "waiting"
 
 
 def test_console_error_in_english_names_what_is_missing_without_a_code(console):

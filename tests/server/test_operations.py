@@ -81,6 +81,50 @@ def test_bad_values_are_one_line_errors(tmp_path, args, env_extra, says):
     assert says in line
 
 
+@pytest.mark.parametrize(
+    "args, env_extra, exit_code, says",
+    [
+        (
+            ("mail", "list"),
+            {"LIBCLI_SERVER_SMTP_PORT": "abc"},
+            2,
+            "LIBCLI_SERVER_SMTP_PORT=abc: この値は使えません",
+        ),
+        (
+            ("init", "--database", "postgresql+psycopg://nobody@127.0.0.1:1/x"),
+            {},
+            3,
+            "データベース postgresql+psycopg://nobody@127.0.0.1:1/x を使えません",
+        ),
+        (
+            ("mail", "list", "--database", "sqlite:///{tmp}/nowhere.db"),
+            {},
+            6,
+            "に図書館のデータベースがありません: `libcli-server init` で作成してください",
+        ),
+        (("init", "--calendar", "{tmp}/broken.toml"), {}, 2, "カレンダー {tmp}/broken.toml を"),
+        (("serve", "--host", "0.0.0.0"), {}, 2, "0.0.0.0 で公開するには public_url"),
+        (("demo", "--data-dir", "{tmp}/lib"), {}, 5, "には図書館のデータがあります"),
+        (("backup", "{tmp}/lib/library.db"), {}, 5, "はすでにあります"),
+    ],
+)
+def test_newcomer_failures_are_one_line_in_japanese_with_an_exit_code_per_kind(
+    tmp_path, args, env_extra, exit_code, says
+):
+    """The issue's newcomer failures, told to Japanese staff: one line each, no traceback,
+    no English, and the exit code of its kind (2 usage, 3 unreachable, 5 refused, 6 none)."""
+    (tmp_path / "broken.toml").write_text("[main\nclosed = [", encoding="utf-8")
+    lib = tmp_path / "lib"
+    env = clean_env(tmp_path, LIBCLI_SERVER_DATA_DIR=str(lib), **env_extra)
+    if args[0] in ("demo", "backup", "serve"):
+        assert server(env, "init").returncode == 0
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    result = server(env, "--lang", "ja", *args)
+    line = one_line_error(result)
+    assert says.replace("{tmp}", str(tmp_path)) in line
+    assert result.returncode == exit_code, line
+
+
 def test_a_bad_calendar_file_is_a_one_line_error(tmp_path):
     calendar = tmp_path / "calendar.toml"
     calendar.write_text("[nowhere]\nclosed = []\n", encoding="utf-8")
