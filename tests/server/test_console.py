@@ -380,7 +380,7 @@ def test_console_speaks_japanese_through_the_real_process(live_server):
     server.console("patron", "add", "100000001", "--name", "青森 花子")
     missing = server.console("hold", "cancel", "999", check=False)
     assert missing.returncode == ExitCode.NOT_FOUND
-    assert missing.stderr == "見つかりません。\n"
+    assert missing.stderr == "見つかりません（有効な予約 999 はありません）\n"
     wrong = server.console(
         "hold", "place", "100000001", "X", "--pickup", "東京", "--contact", "電話", check=False
     )
