@@ -59,21 +59,23 @@ class SmallLibrary:
 
 def add_title(session, title_id, title, type_="book", copies=(("main", True),), author="著者"):
     from libcli.server.db.models import Copy, Title
-    from libcli.server.search import search_text_for
+    from libcli.server.search import store_titles
 
-    session.add(
-        Title(
-            id=title_id,
-            title=title,
-            author=author,
-            publisher="出版社",
-            year=2000,
-            type=type_,
-            isbn=None,
-            search_text=search_text_for(title, author, "出版社", None),
-        )
+    # The title row (indexed) before its copies (no ORM relationship orders them).
+    store_titles(
+        session,
+        [
+            Title(
+                id=title_id,
+                title=title,
+                author=author,
+                publisher="出版社",
+                year=2000,
+                type=type_,
+                isbn=None,
+            )
+        ],
     )
-    session.flush()  # the title row before its copies (no ORM relationship orders them)
     for n, (point, loanable) in enumerate(copies, start=1):
         session.add(
             Copy(

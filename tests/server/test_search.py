@@ -19,9 +19,9 @@ from libcli.server.search import (
     isbn_digits,
     isbn_forms,
     normalize,
-    search_text_for,
     search_titles,
     searched_fields,
+    store_titles,
 )
 
 AOZORA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "aozora_works.csv"
@@ -36,16 +36,18 @@ def db(database_url):
 
 
 def add(session, title_id, title, author="", publisher="", isbn=None, type_="book"):
-    session.add(
-        Title(
-            id=title_id,
-            title=title,
-            author=author,
-            publisher=publisher,
-            type=type_,
-            isbn=isbn_digits(isbn) if isbn else None,
-            search_text=search_text_for(title, author, publisher, isbn),
-        )
+    store_titles(
+        session,
+        [
+            Title(
+                id=title_id,
+                title=title,
+                author=author,
+                publisher=publisher,
+                type=type_,
+                isbn=isbn_digits(isbn) if isbn else None,
+            )
+        ],
     )
 
 
@@ -380,24 +382,16 @@ def readings(db):
     with db.write() as s:
         add(s, "kokoro", "こころ", "夏目 漱石", "岩波書店")
         add(s, "ogai", "舞姫", "森 鷗外")
-        s.add(
-            Title(
-                id="nihon",
-                title="日本の昔話",
-                author="柳田 国男",
-                publisher="",
-                type="book",
-                title_kana="ニホン ノ ムカシバナシ",
-                author_kana="ヤナギタ クニオ",
-                search_text=search_text_for(
-                    "日本の昔話",
-                    "柳田 国男",
-                    "",
-                    title_kana="ニホン ノ ムカシバナシ",
-                    author_kana="ヤナギタ クニオ",
-                ),
-            )
+        nihon = Title(
+            id="nihon",
+            title="日本の昔話",
+            author="柳田 国男",
+            publisher="",
+            type="book",
+            title_kana="ニホン ノ ムカシバナシ",
+            author_kana="ヤナギタ クニオ",
         )
+        store_titles(s, [nihon])
     return db
 
 

@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 
 from libcli.server.db.models import Copy, Title
 from libcli.server.profile import MATERIAL_TYPES, LibraryProfile
-from libcli.server.search import isbn_digits, search_text_for
+from libcli.server.search import isbn_digits, store_titles
 
 
 class CsvColumn(NamedTuple):
@@ -578,8 +578,9 @@ def _store(session: Session, titles: list[_TitleRecord]) -> int:
         )
 
     rows: list[object] = list(existing_titles.values())
+    written: dict[str, Title] = {}
     for t in titles:
-        row = existing_titles.get(t.id)
+        row = existing_titles.get(t.id) or written.get(t.id)
         if row is None:
             row = Title(id=t.id)
             session.add(row)
@@ -587,17 +588,10 @@ def _store(session: Session, titles: list[_TitleRecord]) -> int:
         for attr, value in t.values.items():
             if attr != "id" and getattr(row, attr) != value:
                 setattr(row, attr, value)
-        search_text = search_text_for(
-            row.title,
-            row.author,
-            row.publisher,
-            row.isbn,
-            title_kana=row.title_kana,
-            author_kana=row.author_kana,
-        )
-        if row.search_text != search_text:
-            row.search_text = search_text
-    session.flush()  # the titles first: copies refer to them (no ORM relationship orders it)
+        if row in session.new or session.is_modified(row):
+            written[t.id] = row
+    # The titles first (copies refer to them; no ORM relationship orders it), indexed.
+    store_titles(session, written.values())
 
     copies = 0
     rows.extend(existing_copies.values())

@@ -27,8 +27,10 @@ are common in Japanese and which a trigram-only index cannot answer):
 
 - `title_gram` holds, for every title, each distinct run of one, two and three characters
   of its normalised title, author and publisher (never across two fields);
-  `title_gram_count` holds how many titles have each gram. Both are kept up to date by a
-  flush hook on the ORM session (below); `rebuild_index` refills them after a bulk load.
+  `title_gram_count` holds how many titles have each gram. Both are kept by the one
+  write path of titles, `store_titles` / `remove_titles`; `rebuild_index` refills them
+  after a bulk load, and `index_drift` (`libcli-server check-index`) finds a write that
+  went around them.
 - A query of up to three characters is itself a gram: its postings are exactly the
   matching titles, and its total is one row of `title_gram_count`.
 - A longer query walks the postings of its rarest trigram in title order, keeps those
@@ -62,6 +64,7 @@ from sqlalchemy import (
     exists,
     false,
     func,
+    inspect,
     not_,
     or_,
     select,
@@ -582,21 +585,49 @@ def _reindex(connection: Connection, titles: dict[str, str | None], existing: bo
     _apply(connection, added, removed)
 
 
-@event.listens_for(Session, "after_flush")
-def _keep_index(session: Session, _context) -> None:
-    """Every flush that adds, changes or deletes titles updates their postings."""
-    new = {o.id: o.search_text for o in session.new if isinstance(o, Title)}
-    changed = {
-        o.id: o.search_text
-        for o in session.dirty
-        if isinstance(o, Title) and session.is_modified(o, include_collections=False)
-    }
-    changed.update({o.id: None for o in session.deleted if isinstance(o, Title)})
+def search_text_of(title: Title) -> str:
+    """The search form of a title from its fields (search_text_for)."""
+    return search_text_for(
+        title.title,
+        title.author,
+        title.publisher,
+        title.isbn,
+        title_kana=title.title_kana,
+        author_kana=title.author_kana,
+    )
+
+
+def store_titles(session: Session, titles: Iterable[Title]) -> None:
+    """The one way titles are written (added or changed): each title's search form is
+    computed from its fields, the titles are flushed, and their postings updated.
+
+    A write of the title table by any other way (Core, raw SQL, another program) is not
+    indexed: `libcli-server check-index` finds it (index_drift), `reindex` mends it.
+    """
+    titles = list(titles)
+    known = {t.id for t in titles if inspect(t).persistent}
+    for title in titles:
+        text = search_text_of(title)
+        if title.search_text != text:
+            title.search_text = text
+    session.add_all(titles)
+    session.flush()
     connection = session.connection()
-    if new:
-        _reindex(connection, new, existing=False)
+    added = {t.id: t.search_text for t in titles if t.id not in known}
+    changed = {t.id: t.search_text for t in titles if t.id in known}
+    if added:
+        _reindex(connection, added, existing=False)
     if changed:
         _reindex(connection, changed, existing=True)
+
+
+def remove_titles(session: Session, titles: Iterable[Title]) -> None:
+    """The one way titles are deleted: the titles and their postings."""
+    titles = list(titles)
+    for title in titles:
+        session.delete(title)
+    session.flush()
+    _reindex(session.connection(), {t.id: None for t in titles}, existing=True)
 
 
 def rebuild_index(connection: Connection, titles: Iterable[tuple[str, str]] | None = None) -> int:
