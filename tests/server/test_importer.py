@@ -203,6 +203,30 @@ def test_marc_import_reads_title_author_publisher_isbn_and_holdings(db):
         assert [x.id for x in search_titles(s, "太宰")[0]] == ["JP0001"]
 
 
+def test_marc_reading_fields_are_the_titles_readings(db):
+    from pymarc import Field, Indicators, Subfield
+
+    def linked(tag, value):
+        return Field(
+            tag="880",
+            indicators=Indicators("1", "0"),
+            subfields=[Subfield("6", f"{tag}-01/$1"), Subfield("a", value)],
+        )
+
+    ndl = marc_record("JP1", "遠い国", author="江南, 文三")  # pykakasi reads 江南 こうなん
+    ndl.add_field(linked("245", "トオイ クニ /"), linked("100", "エナミ, ブンゾウ"))
+    loc = marc_record("JP2", "Tōi kuni", author="Enami, Bunzō")  # romanised, kanji in 880
+    loc.add_field(linked("245", "遠い国 /"), linked("100", "江南, 文三"))
+    with db.write() as s:
+        import_marc(s, marc_file(ndl, loc), PROFILE)
+    with db.read() as s:
+        one, two = s.get(Title, "JP1"), s.get(Title, "JP2")
+        assert (one.title_kana, one.author_kana) == ("トオイ クニ", "エナミ, ブンゾウ")
+        assert (two.title_kana, two.author_kana) == (None, None)
+        assert [x.id for x in search_titles(s, "えなみ")[0]] == ["JP1"]
+        assert sorted(x.id for x in search_titles(s, "enami")[0]) == ["JP1", "JP2"]
+
+
 def test_marc_reimport_updates(db):
     with db.write() as s:
         import_marc(

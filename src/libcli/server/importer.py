@@ -512,6 +512,24 @@ def _first(record, tags: Iterable[str], code: str) -> str:
     return ""
 
 
+# Kana, spaces and the punctuation readings are written with (ナツメ, ソウセキ).
+_READING = re.compile(r"[\u3041-\u30ff\uff65-\uff9f\s,.・=]+")
+
+
+def _marc_reading(record, tags: Iterable[str]) -> str | None:
+    """The catalogue's reading (ヨミ) of a field, where the record has one: an 880 linked
+    to that field ($6 "245-01/$1", MARC 21 multiscript records) whose $a is kana, as
+    NDL's JAPAN/MARC gives readings. An 880 in kanji (LoC's vernacular beside a romanised
+    field) is no reading; where there is none, search derives one."""
+    for f in record.get_fields("880"):
+        link = next(iter(f.get_subfields("6")), "")
+        if link[:3] in tags:
+            value = _strip_isbd(next(iter(f.get_subfields("a")), ""))
+            if value and _READING.fullmatch(value):
+                return value
+    return None
+
+
 def _title_from_marc(record, where: str, profile: LibraryProfile) -> _TitleRecord:
     control = record.get_fields("001")
     title_id = control[0].data.strip() if control else ""
@@ -537,6 +555,8 @@ def _title_from_marc(record, where: str, profile: LibraryProfile) -> _TitleRecor
             "year": int(year.group()) if year else None,
             "type": _marc_type(str(record.leader)),
             "isbn": _isbn(isbn_field.split()[0] if isbn_field else "", where),
+            "title_kana": _marc_reading(record, ["245"]),
+            "author_kana": _marc_reading(record, ["100", "110"]),
         },
         where=where,
     )
