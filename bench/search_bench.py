@@ -152,10 +152,10 @@ def blind_spots(url: str, catalogue: list[TitleRow], classes: dict) -> dict:
         isbn_forms,
         normalize,
         search_titles,
-        searched_fields,
+        text_matches,
     )
 
-    fields = [(t.id, searched_fields(t.search_text), t.isbn) for t in catalogue]
+    fields = [(t.id, t.search_text, t.isbn) for t in catalogue]
     db = Database(url)
     checked = mismatches = 0
     try:
@@ -165,9 +165,7 @@ def blind_spots(url: str, catalogue: list[TitleRow], classes: dict) -> dict:
                 isbn = isbn_digits(query)
                 forms = set(isbn_forms(isbn)) if isbn else set()
                 expected = {
-                    tid
-                    for tid, parts, tisbn in fields
-                    if any(q in p for p in parts) or (tisbn in forms)
+                    tid for tid, text, tisbn in fields if text_matches(text, q) or (tisbn in forms)
                 }
                 with db.read() as session:
                     found, total, _exact = search_titles(session, query, limit=None)

@@ -93,3 +93,11 @@ def test_a_write_around_the_write_path_is_found_by_the_check_and_mended_by_refre
     assert _found(db, "鴎外") == (["b"], 1)
     assert _found(db, "雁") == (["a"], 1)
     assert _found(db, "こころ") == ([], 0)
+
+
+def test_romaji_fields_are_indexed_by_trigrams_only():
+    text = "\x1f".join(["森", "", "", "", "もり", "", "mori", "ogai"])
+    grams = grams_of(text)
+    assert {"mor", "ori", "oga", "gai"} <= grams
+    assert not {"m", "mo", "o", "og"} & grams
+    assert {"も", "もり", "森"} <= grams

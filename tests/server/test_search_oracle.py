@@ -19,8 +19,9 @@ from libcli.server.db.models import Copy, Title
 from libcli.server.search import (
     AUTHOR_FIELDS,
     FIELD_SEPARATOR,
-    ISBN_FIELD,
+    GRAM,
     PUBLISHER_FIELDS,
+    ROMAJI_FIELDS,
     TITLE_FIELDS,
     Filters,
     fold_id,
@@ -29,6 +30,7 @@ from libcli.server.search import (
     normalize,
     search_titles,
     store_titles,
+    text_matches,
 )
 from tests.server.test_search import _aozora_rows, _as_catalogue_csv, _queries
 
@@ -43,10 +45,9 @@ class Row:
     fields: tuple[str, ...]  # search_text split into its fields
 
     def has(self, q: str, positions) -> bool:
-        return any(q in self.fields[n] for n in positions)
-
-
-SEARCHED = tuple(n for n in range(8) if n != ISBN_FIELD)
+        """q in one of these fields (romaji fields only for queries of 3 or more)."""
+        short = len(q) < GRAM
+        return any(q in self.fields[n] for n in positions if not (short and n in ROMAJI_FIELDS))
 
 
 def catalogue(session) -> list[Row]:
@@ -64,7 +65,7 @@ def brute_force(
     out = set()
     for row in rows:
         if q:
-            by_text = row.has(q, SEARCHED)
+            by_text = text_matches(FIELD_SEPARATOR.join(row.fields), q)
             by_isbn = digits is not None and row.isbn in isbn_forms(digits)
             by_id = fold_id(row.id) == fold_id(text)
             if not (by_text or by_isbn or by_id):

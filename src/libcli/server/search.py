@@ -274,13 +274,32 @@ def searched_fields(search_text: str) -> list[str]:
     return fields[:ISBN_FIELD] + fields[ISBN_FIELD + 1 :]
 
 
+# The romaji fields (search_text_for's layout) are matched by queries of GRAM characters
+# or more, and indexed by trigrams only: a romaji of one or two letters ("o", "ka") is in
+# most titles and finds nothing a patron looks for, and its postings were a quarter of
+# the index.
+ROMAJI_FIELDS = (6, 7)
+
+
+def text_matches(search_text: str, q: str) -> bool:
+    """Whether a normalised query `q` is in the searched fields of `search_text`: the rule
+    the index and the SQL substring test follow, in Python (and the tests' oracle)."""
+    fields = search_text.split(FIELD_SEPARATOR)
+    skipped = {ISBN_FIELD} | (set(ROMAJI_FIELDS) if len(q) < GRAM else set())
+    return any(q in field for n, field in enumerate(fields) if n not in skipped)
+
+
 def grams_of(search_text: str) -> set[str]:
     """The postings of one title: each run of one, two and three characters of each of
-    its searched fields (the ISBN key is searched through `Title.isbn`)."""
+    its searched fields (the ISBN key is searched through `Title.isbn`), of the romaji
+    fields the runs of three only."""
     out: set[str] = set()
-    for field in searched_fields(search_text):
-        for n in range(1, GRAM + 1):
-            out.update(field[i : i + n] for i in range(len(field) - n + 1))
+    for n, field in enumerate(search_text.split(FIELD_SEPARATOR)):
+        if n == ISBN_FIELD:
+            continue
+        shortest = GRAM if n in ROMAJI_FIELDS else 1
+        for size in range(shortest, GRAM + 1):
+            out.update(field[i : i + size] for i in range(len(field) - size + 1))
     return out
 
 
@@ -337,6 +356,8 @@ class Filters:
         ):
             if value:
                 q = normalize(value)
+                if len(q) < GRAM:
+                    positions = [n for n in positions if n not in ROMAJI_FIELDS]
                 out.append(or_(*(func.strpos(_field(n), q) > 0 for n in positions)))
         if self.isbn:
             digits = isbn_digits(self.isbn)
@@ -496,7 +517,7 @@ def search_titles(
 
 def _matches(title: Title, q: str, isbn: str | None) -> bool:
     """The substring test in Python, as _contains does it in SQL, plus the ISBN."""
-    in_text = any(q in field for field in searched_fields(title.search_text or ""))
+    in_text = text_matches(title.search_text or "", q)
     return in_text or (isbn is not None and title.isbn in isbn_forms(isbn))
 
 
