@@ -28,7 +28,8 @@ are common in Japanese and which a trigram-only index cannot answer):
 - `title_gram` holds, for every title, each distinct run of one, two and three characters
   of its normalised title, author and publisher (never across two fields);
   `title_gram_count` holds how many titles have each gram. Both are kept by the one
-  write path of titles, `store_titles` / `remove_titles`; `rebuild_index` refills them
+  write path of titles, `store_titles` (nothing deletes titles: a deletion
+  leaves orphan postings that `index_drift` counts); `rebuild_index` refills them
   after a bulk load, and `index_drift` (`libcli-server check-index`) finds a write that
   went around them.
 - A query of up to three characters is itself a gram: its postings are exactly the
@@ -266,12 +267,6 @@ def search_text_for(
 
 
 ISBN_FIELD = 3  # the field of search_text that is matched only through Title.isbn
-
-
-def searched_fields(search_text: str) -> list[str]:
-    """The fields of search_text a text query is matched against (all but the ISBN key)."""
-    fields = search_text.split(FIELD_SEPARATOR)
-    return fields[:ISBN_FIELD] + fields[ISBN_FIELD + 1 :]
 
 
 # The romaji fields (search_text_for's layout) are matched by queries of GRAM characters
@@ -640,15 +635,6 @@ def store_titles(session: Session, titles: Iterable[Title]) -> None:
         _reindex(connection, added, existing=False)
     if changed:
         _reindex(connection, changed, existing=True)
-
-
-def remove_titles(session: Session, titles: Iterable[Title]) -> None:
-    """The one way titles are deleted: the titles and their postings."""
-    titles = list(titles)
-    for title in titles:
-        session.delete(title)
-    session.flush()
-    _reindex(session.connection(), {t.id: None for t in titles}, existing=True)
 
 
 def rebuild_index(connection: Connection, titles: Iterable[tuple[str, str]] | None = None) -> int:
