@@ -4,7 +4,7 @@ The postings are rebuilt from the stored search forms: libcli.server.search.rebu
 as `libcli-server reindex` does it.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-02 11:30:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = '0010'
-down_revision = '0007'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
