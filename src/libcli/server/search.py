@@ -601,8 +601,20 @@ def _reindex(connection: Connection, titles: dict[str, str | None], existing: bo
     _apply(connection, added, removed)
 
 
-def search_text_of(title: Title) -> str:
-    """The search form of a title from its fields (search_text_for)."""
+#: The columns a title's search form is computed from (`search_text_of`).
+_SOURCE_FIELDS = (
+    Title.id,
+    Title.title,
+    Title.author,
+    Title.publisher,
+    Title.isbn,
+    Title.title_kana,
+    Title.author_kana,
+)
+
+
+def search_text_of(title) -> str:
+    """The search form of a title (a Title, or a row of `_SOURCE_FIELDS`) from its fields."""
     return search_text_for(
         title.title,
         title.author,
@@ -668,31 +680,8 @@ def rebuild_index(connection: Connection, titles: Iterable[tuple[str, str]] | No
 def refresh(connection: Connection) -> int:
     """Recompute every title's search_text from its fields, then rebuild the index (after
     a change to how titles are normalised); the number of titles."""
-    rows = connection.execute(
-        select(
-            Title.id,
-            Title.title,
-            Title.author,
-            Title.publisher,
-            Title.isbn,
-            Title.title_kana,
-            Title.author_kana,
-        )
-    ).all()
-    texts = [
-        {
-            "key": r.id,
-            "text": search_text_for(
-                r.title,
-                r.author,
-                r.publisher,
-                r.isbn,
-                title_kana=r.title_kana,
-                author_kana=r.author_kana,
-            ),
-        }
-        for r in rows
-    ]
+    rows = connection.execute(select(*_SOURCE_FIELDS)).all()
+    texts = [{"key": r.id, "text": search_text_of(r)} for r in rows]
     if texts:
         connection.execute(
             Title.__table__.update()
@@ -716,16 +705,7 @@ def index_drift(connection: Connection, chunk: int = 2000) -> dict[str, int]:
     last = ""
     while True:
         rows = connection.execute(
-            select(
-                Title.id,
-                Title.title,
-                Title.author,
-                Title.publisher,
-                Title.isbn,
-                Title.title_kana,
-                Title.author_kana,
-                Title.search_text,
-            )
+            select(*_SOURCE_FIELDS, Title.search_text)
             .where(Title.id > last)
             .order_by(Title.id)
             .limit(chunk)
@@ -740,8 +720,7 @@ def index_drift(connection: Connection, chunk: int = 2000) -> dict[str, int]:
             postings[tid].add(gram)
         for r in rows:
             drift["titles"] += 1
-            kana = {"title_kana": r.title_kana, "author_kana": r.author_kana}
-            if r.search_text != search_text_for(r.title, r.author, r.publisher, r.isbn, **kana):
+            if r.search_text != search_text_of(r):
                 drift["stale_text"] += 1
             if postings[r.id] != grams_of(r.search_text or ""):
                 drift["stale_postings"] += 1
