@@ -85,7 +85,11 @@ def test_6_every_patron_route_needs_a_token(library):
         ("post", "/api/v1/password-reset/confirm"),
         ("get", "/health"),
         ("get", "/health/ready"),
+        # the calendar feed's credential is the secret in its URL (checked below)
+        ("get", "/api/v1/calendar/{secret}.ics"),
     }
+    unknown_feed = library.api.get("/api/v1/calendar/" + "A" * 43 + ".ics")
+    assert unknown_feed.status_code == 404
     checked = 0
     for path, operations in schema["paths"].items():
         for method in operations:
