@@ -317,7 +317,7 @@ def test_r12_ready_reservation_cannot_be_cancelled_online(taro, library):
         "refused": [{"reservation_id": ids["B001"], "reason": "ready_cannot_cancel"}],
     }
     ja = taro.run("cancel", str(ids["B001"]), "--yes", lang="ja_JP.UTF-8", code=5)
-    assert "インターネットでは取消できません" in ja.stdout and PHONE in ja.stdout
+    assert "インターネットから取り消せません" in ja.stdout and PHONE in ja.stdout
     # a waiting reservation is cancelled online
     assert taro.json("cancel", str(ids["L001"]), "--yes") == {
         "cancelled": [ids["L001"]],
