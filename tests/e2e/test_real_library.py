@@ -72,7 +72,7 @@ def test_readme_real_library_steps_all_reach_one_postgres_database(tmp_path, emp
     try:
         assert done.returncode == 0, output
         assert "Traceback" not in output
-        assert "database_url" in output and "(file: " in output  # config show
+        assert "database_url" in output and "(config file: " in output  # config show
         # The server started by the block answers from the same database.
         url = f"http://127.0.0.1:{port}"
         _wait(url, log)
